@@ -1,0 +1,85 @@
+/**
+ * The ports: small structural interfaces the core depends on. Every cloud, store, broker and
+ * alert channel is an adapter that implements one of these; the core imports nothing else.
+ */
+import type { AlertTransition } from './alerts.ts'
+import type { QuarantineEntry } from './quarantine.ts'
+import type { Reading, Status } from './wire.ts'
+
+/** Per reading, what the store made of it. */
+export type WriteOutcome =
+  | { status: 'stored' }
+  | { status: 'duplicate' }
+  | { status: 'rejected'; reason: string; message: string }
+
+export interface TelemetryStore {
+  /**
+   * Writes readings idempotently: writing a reading twice leaves one row. Returns one outcome per
+   * reading, in order; `duplicate` when the store can tell the reading was already there.
+   * Throws only for transient failures (the whole call may be retried).
+   */
+  write(readings: readonly Reading[]): Promise<WriteOutcome[]>
+  /** Records a device's birth or last will. */
+  writeStatus(statuses: readonly StatusUpdate[]): Promise<void>
+}
+
+export interface StatusUpdate extends Status {
+  receivedAt: number
+}
+
+/** A versioned value; `version` is 0 for a key never saved. */
+export interface Versioned<T> {
+  value: T | undefined
+  version: number
+}
+
+/**
+ * Compact state for rules and alerts, saved with optimistic concurrency: a save whose expected
+ * version is stale is refused, so two concurrent invocations cannot both advance one key.
+ */
+export interface StateStore {
+  load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>>
+  /** Saves all entries whose version still matches; returns the keys that conflicted (not saved). */
+  save<T>(entries: readonly { key: string; value: T; expectedVersion: number }[]): Promise<string[]>
+}
+
+export interface Quarantine {
+  put(entries: readonly QuarantineEntry[]): Promise<void>
+}
+
+export interface AlertSink {
+  /** Receives each alert transition once it is decided (opened, escalated, cleared). */
+  publish(transitions: readonly AlertTransition[]): Promise<void>
+}
+
+export interface DeviceCommand {
+  deviceId: string
+  /** e.g. `safe-mode`, `set-interval`, `reboot`. */
+  command: string
+  args?: Record<string, unknown>
+  /** Idempotency key a device can use to ignore a repeated command. */
+  id: string
+  reason?: string
+}
+
+export interface CommandPublisher {
+  send(commands: readonly DeviceCommand[]): Promise<void>
+}
+
+export interface PipelineRun {
+  /** Names the run so a repeated trigger starts it once (e.g. a Step Functions execution name). */
+  idempotencyKey: string
+  reason: 'dataset' | 'drift' | 'manual'
+  detail: Record<string, unknown>
+}
+
+/** Starts a retraining or processing pipeline (Step Functions, EventBridge, or a local runner). */
+export interface PipelineTrigger {
+  start(run: PipelineRun): Promise<void>
+}
+
+export interface Clock {
+  now(): number
+}
+
+export const systemClock: Clock = { now: () => Date.now() }

@@ -1,0 +1,131 @@
+/**
+ * Rules as configuration. A rule looks at one metric of the devices it selects and says, per
+ * reading, whether its condition holds; the alert lifecycle (alerts.ts) turns that into
+ * transitions. New rule kinds join the discriminated union and `detect`.
+ */
+import * as z from 'zod'
+import { METRIC_NAME_PATTERN } from './wire.ts'
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const
+export const Severity = z.enum(SEVERITIES)
+export type Severity = z.infer<typeof Severity>
+
+const CommandSpec = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+  args: z.record(z.string(), z.unknown()).optional(),
+})
+
+const RuleBase = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'rule ids are lower-case letters, digits, . _ -'),
+  metric: z.string().regex(METRIC_NAME_PATTERN),
+  severity: Severity,
+  /** Which devices the rule watches: `*` wildcards over the device id. */
+  devices: z.string().default('*'),
+  /** Sent to the device when an alert opens. */
+  command: CommandSpec.optional(),
+})
+
+/**
+ * "above 80, clears below 75": the condition holds while the value is beyond the threshold and
+ * lets go only once it is back past `clear`, so a value hovering at the edge does not flap.
+ */
+export const ThresholdRuleSchema = RuleBase.extend({
+  kind: z.literal('threshold'),
+  above: z.number().optional(),
+  below: z.number().optional(),
+  clear: z.number().optional(),
+}).superRefine((rule, ctx) => {
+  if ((rule.above === undefined) === (rule.below === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['above'], message: 'set exactly one of above or below' })
+    return
+  }
+  if (rule.clear === undefined) return
+  if (rule.above !== undefined && rule.clear > rule.above) {
+    ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or below `above`' })
+  }
+  if (rule.below !== undefined && rule.clear < rule.below) {
+    ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or above `below`' })
+  }
+})
+
+export const RuleSchema = z.discriminatedUnion('kind', [ThresholdRuleSchema])
+export type Rule = z.infer<typeof RuleSchema>
+export type RuleInput = z.input<typeof RuleSchema>
+
+export const RulesSchema = z.array(RuleSchema).superRefine((rules, ctx) => {
+  const seen = new Set<string>()
+  rules.forEach((rule, i) => {
+    if (seen.has(rule.id))
+      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${rule.id}` })
+    seen.add(rule.id)
+  })
+})
+
+/** Parses rules, naming the rule and field of the first problem. */
+export function parseRules(input: unknown): Rule[] {
+  const parsed = RulesSchema.safeParse(input)
+  if (parsed.success) return parsed.data
+  const problems = parsed.error.issues.map((issue) => {
+    const [index, ...field] = issue.path
+    const id = typeof index === 'number' ? (input as { id?: unknown }[])[index]?.id : undefined
+    return `rule ${String(id ?? index ?? '')} ${field.join('.')}: ${issue.message}`.replace(/\s+:/, ':')
+  })
+  throw new RulesError(`invalid rules — ${problems.join('; ')}`)
+}
+
+export class RulesError extends Error {
+  override name = 'RulesError'
+}
+
+/** The condition a rule sees for one reading. */
+export interface Condition {
+  active: boolean
+  severity: Severity
+  value: number
+  threshold: number
+  message: string
+}
+
+export function detect(rule: Rule, wasActive: boolean, value: number): Condition {
+  const above = rule.above !== undefined
+  const threshold = (above ? rule.above : rule.below) as number
+  const clear = rule.clear ?? threshold
+  const beyond = above ? value > threshold : value < threshold
+  const recovered = above ? value < clear : value > clear
+  const active = wasActive ? !recovered : beyond
+  const side = above ? 'above' : 'below'
+  return {
+    active,
+    severity: rule.severity,
+    value,
+    threshold,
+    message: active
+      ? `${rule.metric} ${value} is ${side} ${threshold}`
+      : `${rule.metric} ${value} is back past ${clear}`,
+  }
+}
+
+/** Whether a rule watches a device. */
+export function selects(rule: Rule, deviceId: string): boolean {
+  return rule.devices === '*' || globToRegExp(rule.devices).test(deviceId)
+}
+
+const globs = new Map<string, RegExp>()
+function globToRegExp(glob: string): RegExp {
+  let re = globs.get(glob)
+  if (!re) {
+    const body = glob.split('*').map(escapeRegExp).join('.*')
+    re = new RegExp(`^${body}$`)
+    globs.set(glob, re)
+  }
+  return re
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** Rule state is kept per device and rule; the key is what a StateStore sees. */
+export function ruleStateKey(ruleId: string, deviceId: string): string {
+  return `rule/${ruleId}/${deviceId}`
+}

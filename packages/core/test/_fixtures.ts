@@ -1,0 +1,26 @@
+import type { InboundMessage, TelemetryInput } from '../src/index.ts'
+
+export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
+
+export function reading(overrides: Partial<TelemetryInput> = {}): TelemetryInput {
+  return {
+    v: 1,
+    deviceId: 'esp32-0001',
+    ts: NOW - 1_000,
+    seq: 42,
+    metrics: { temperature: 23.5, vibration: 0.12, current: 4.2 },
+    fw: '1.4.2',
+    ...overrides,
+  }
+}
+
+export function message(body: unknown, overrides: Partial<InboundMessage> = {}): InboundMessage {
+  const deviceId = (body as { deviceId?: unknown })?.deviceId
+  return {
+    topic: `fleet/${typeof deviceId === 'string' ? deviceId : 'esp32-0001'}/telemetry`,
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    receivedAt: NOW,
+    source: 'test',
+    ...overrides,
+  }
+}

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config'
+
+// Tiers by folder: unit (no network), integration (a real broker and database on loopback),
+// e2e (the CLI as a user runs it). `npm test` runs all three on embedded parts.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'firmware-sim/test/**/*.test.ts'],
+        },
+      },
+      {
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 },
+      },
+      {
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 },
+      },
+    ],
+  },
+})
