@@ -12,10 +12,22 @@ export default defineConfig({
         },
       },
       {
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 },
+        // One file at a time: against a shared Mosquitto, files would see each other's devices.
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          fileParallelism: false,
+        },
       },
       {
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 60_000 },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

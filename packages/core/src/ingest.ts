@@ -117,7 +117,7 @@ export async function ingest(
       for (const { result } of written) fail(result, error)
     }
   }
-  return { records, counts: tally(records, transitions), transitions }
+  return { records, counts: countRecords(records, transitions), transitions }
 }
 
 /** Writes readings; returns those the rules should see (new ones, and ones a retry finds stored). */
@@ -206,17 +206,28 @@ function rejectedEntry(
   }
 }
 
-function tally(records: RecordResult[], transitions: AlertTransition[]): IngestCounts {
-  const counts: IngestCounts = {
-    received: records.length,
+export function emptyCounts(): IngestCounts {
+  return {
+    received: 0,
     stored: 0,
     duplicates: 0,
     quarantined: 0,
     failed: 0,
     statuses: 0,
-    alerts: transitions.length,
-    commands: transitions.filter((t) => t.command).length,
+    alerts: 0,
+    commands: 0,
   }
+}
+
+/** Counts records by outcome, and the transitions delivered with them. */
+export function countRecords(
+  records: readonly RecordResult[],
+  transitions: readonly AlertTransition[],
+): IngestCounts {
+  const counts = emptyCounts()
+  counts.received = records.length
+  counts.alerts = transitions.length
+  counts.commands = transitions.filter((t) => t.command).length
   for (const r of records) {
     if (r.outcome === 'stored') {
       counts.stored++

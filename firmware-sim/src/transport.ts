@@ -1,0 +1,149 @@
+/** One device's MQTT session, behaving as fleetpipe firmware does: last will, birth, command subscription. */
+import net from 'node:net'
+import { type DeviceCommand, type StatusInput, type TelemetryInput, topics } from '@fleetpipe/core'
+import mqtt, { type MqttClient } from 'mqtt'
+
+export interface DeviceLinkOptions {
+  brokerUrl: string
+  deviceId: string
+  boot: string
+  fw: string
+  connectTimeoutMs: number
+  reconnectPeriodMs: number
+  onCommand: (payload: Buffer) => void
+  onError: (error: Error) => void
+}
+
+export interface DeviceLink {
+  readonly connected: boolean
+  /** QoS 1; `done` runs once the broker acknowledges, or with the error that stopped it. */
+  publishTelemetry(reading: TelemetryInput, done: (error?: Error) => void): void
+  /** Says `offline` (a clean disconnect drops the last will) and ends the session. */
+  close(timeoutMs: number): Promise<void>
+  /** Drops the connection without DISCONNECT, as a device losing power or going to deep sleep: the will fires. */
+  powerLoss(): void
+}
+
+export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceLink> {
+  const { brokerUrl, deviceId, boot, fw, onError } = options
+  const statusTopic = topics.status(deviceId)
+  const commandTopic = topics.commands(deviceId)
+  const status = (state: StatusInput['state'], ts?: number): string =>
+    JSON.stringify({ v: 1, deviceId, state, ...(ts === undefined ? {} : { ts }), boot, fw })
+
+  let client: MqttClient
+  try {
+    // Without retries a failed first attempt rejects instead of retrying forever; later drops still reconnect.
+    client = await mqtt.connectAsync(
+      brokerUrl,
+      {
+        clientId: deviceId,
+        keepalive: 60,
+        clean: true,
+        resubscribe: false,
+        connectTimeout: options.connectTimeoutMs,
+        reconnectPeriod: options.reconnectPeriodMs,
+        // The will is fixed at connect time, so it carries no timestamp.
+        will: { topic: statusTopic, payload: Buffer.from(status('offline')), qos: 1, retain: true },
+      },
+      false,
+    )
+  } catch (error) {
+    throw new Error(`${deviceId} cannot connect to the MQTT broker at ${brokerUrl}: ${message(error)}`, {
+      cause: error,
+    })
+  }
+
+  client.on('error', (error) => onError(new Error(`${deviceId}: ${error.message}`, { cause: error })))
+  client.on('message', (topic, payload) => {
+    if (topic === commandTopic) options.onCommand(payload)
+  })
+
+  // A clean session forgets subscriptions, so every (re)connect subscribes again before saying `online`.
+  const announce = async () => {
+    // Nagle's algorithm holds small publishes back ~40 ms waiting for more to coalesce.
+    if (client.stream instanceof net.Socket) client.stream.setNoDelay(true)
+    const grants = await client.subscribeAsync(commandTopic, { qos: 1 })
+    if (grants.some((grant) => grant.qos === 128)) throw new Error(`broker refused ${commandTopic}`)
+    await client.publishAsync(statusTopic, status('online', Date.now()), { qos: 1, retain: true })
+  }
+
+  try {
+    await withTimeout(announce(), options.connectTimeoutMs, `${deviceId} timed out announcing itself`)
+  } catch (error) {
+    client.end(true)
+    throw new Error(`${deviceId} connected to ${brokerUrl} but could not come online: ${message(error)}`, {
+      cause: error,
+    })
+  }
+  client.on('connect', () => {
+    announce().catch((error: unknown) =>
+      onError(new Error(`${deviceId}: ${message(error)}`, { cause: error })),
+    )
+  })
+
+  return {
+    get connected() {
+      return client.connected
+    },
+    publishTelemetry(reading, done) {
+      client.publish(topics.telemetry(deviceId), JSON.stringify(reading), { qos: 1 }, (error) => done(error))
+    },
+    powerLoss() {
+      client.options.reconnectPeriod = 0
+      client.stream.destroy()
+      client.end(true)
+    },
+    async close(timeoutMs) {
+      try {
+        if (client.connected) {
+          const offline = client.publishAsync(statusTopic, status('offline', Date.now()), {
+            qos: 1,
+            retain: true,
+          })
+          await withTimeout(offline, timeoutMs, `${deviceId} timed out publishing offline`)
+        }
+        await withTimeout(client.endAsync(), timeoutMs, `${deviceId} timed out disconnecting`)
+      } catch (error) {
+        onError(error instanceof Error ? error : new Error(message(error)))
+        await client.endAsync(true)
+      }
+    },
+  }
+}
+
+/** A command from the cloud, or undefined for a payload no firmware would act on. */
+export function parseCommand(payload: Buffer | string, deviceId: string): DeviceCommand | undefined {
+  let body: unknown
+  try {
+    body = JSON.parse(payload.toString())
+  } catch {
+    return undefined
+  }
+  if (!isRecord(body)) return undefined
+  const { id, command, deviceId: target, args, reason } = body
+  if (typeof id !== 'string' || typeof command !== 'string' || target !== deviceId) return undefined
+  return {
+    id,
+    deviceId,
+    command,
+    ...(isRecord(args) ? { args } : {}),
+    ...(typeof reason === 'string' ? { reason } : {}),
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}

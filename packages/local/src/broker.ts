@@ -1,0 +1,53 @@
+/** The embedded MQTT broker for local runs: aedes on 127.0.0.1. */
+import { createServer, type Server } from 'node:net'
+import { Aedes } from 'aedes'
+
+export interface EmbeddedBroker {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+/** Starts aedes on the port asked for (0 for any free port). */
+export async function startBroker(options: { port: number; host?: string }): Promise<EmbeddedBroker> {
+  const host = options.host ?? '127.0.0.1'
+  const aedes = await Aedes.createBroker()
+  const server = createServer(aedes.handle)
+  await listen(server, options.port, host)
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  return {
+    url: `mqtt://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        aedes.close(() => server.close(() => resolve()))
+      }),
+  }
+}
+
+/**
+ * Starts on the preferred port, or on a free one when it is taken; `fallback` tells the caller
+ * so it can say so.
+ */
+export async function startBrokerWithFallback(options: {
+  port: number
+  host?: string
+}): Promise<EmbeddedBroker & { fallback: boolean }> {
+  try {
+    return { ...(await startBroker(options)), fallback: false }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    return { ...(await startBroker({ ...options, port: 0 })), fallback: true }
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}

@@ -1,0 +1,216 @@
+/**
+ * The `fleetpipe` command: `dev` runs the local pipeline, `query` reads the store, `quarantine`
+ * lists refused messages and replays them through ingest.
+ */
+import { parseArgs } from 'node:util'
+import { ConfigError, QUARANTINE_REASONS, type QuarantineReason, RulesError } from '@fleetpipe/core'
+import { type Config, configFlags, flagsToConfigKeys, loadConfig } from './config.ts'
+import { runDev } from './dev.ts'
+import { formatTable, parseDuration } from './format.ts'
+import { openForTools, replayQuarantine } from './tools.ts'
+
+const USAGE = `fleetpipe — telemetry pipeline for device fleets
+
+Usage:
+  fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
+                [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--json]
+  fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
+                  [--since 1h] [--bucket 1m] [--open] [--json]
+  fleetpipe quarantine [list|replay] [--reason R] [--device ID] [--id N] [--limit N] [--all] [--json]
+
+Every flag can also be set as FLEETPIPE_<FLAG> (e.g. FLEETPIPE_DATABASE=postgres://…).`
+
+const toolFlags = {
+  device: { type: 'string' },
+  metric: { type: 'string' },
+  since: { type: 'string' },
+  bucket: { type: 'string' },
+  open: { type: 'boolean' },
+  reason: { type: 'string' },
+  id: { type: 'string', multiple: true },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...configFlags(), ...toolFlags },
+    allowPositionals: true,
+    strict: true,
+  })
+  const [command = 'help', sub] = positionals
+  if (values.help || command === 'help') {
+    console.log(USAGE)
+    return 0
+  }
+  const config = loadConfig(flagsToConfigKeys(values))
+  switch (command) {
+    case 'dev':
+      return dev(config)
+    case 'query':
+      return query(config, sub ?? 'overview', values)
+    case 'quarantine':
+      return quarantine(config, sub ?? 'list', values)
+    default:
+      throw new ConfigError(`unknown command ${command}\n\n${USAGE}`)
+  }
+}
+
+async function dev(config: Config): Promise<number> {
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  const tty = process.stderr.isTTY
+  const summary = await runDev(
+    config,
+    {
+      out: (line) => console.log(line),
+      err: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+      status: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
+    },
+    stop,
+  )
+  if (tty) process.stderr.write('\r\x1b[K')
+  if (config.json) console.log(JSON.stringify(summary))
+  else {
+    console.log(
+      formatTable([
+        { what: 'published', n: summary.published },
+        { what: 'received', n: summary.received },
+        { what: 'stored', n: summary.stored },
+        { what: '  of which status updates', n: summary.statuses },
+        { what: 'duplicates', n: summary.duplicates },
+        { what: 'quarantined', n: summary.quarantined },
+        { what: 'failed', n: summary.failed },
+        { what: 'lost', n: summary.lost },
+        { what: 'alert transitions', n: summary.alerts },
+      ]),
+    )
+    console.log(`\n${summary.seconds} s · data in ${summary.database} · query it with: npx fleetpipe query`)
+  }
+  return summary.lost === 0 ? 0 : 1
+}
+
+type ToolValues = {
+  [K in keyof typeof toolFlags]?: (typeof toolFlags)[K] extends { multiple: true }
+    ? string[]
+    : string | boolean
+}
+
+async function query(config: Config, what: string, values: ToolValues): Promise<number> {
+  const db = await openForTools(config)
+  try {
+    const device = values.device as string | undefined
+    let rows: object[]
+    switch (what) {
+      case 'overview':
+      case 'counts':
+        rows = [await db.queries.counts()]
+        if (what === 'overview') rows = [...rows, ...(await db.queries.latest())]
+        break
+      case 'latest':
+        rows = (await db.queries.latest(device)).map(({ metrics, ...rest }) => ({
+          ...rest,
+          ts: new Date(rest.ts).toISOString(),
+          ...metrics,
+        }))
+        break
+      case 'series': {
+        if (!device || !values.metric)
+          throw new ConfigError('query series needs --device ID and --metric NAME')
+        const to = Date.now()
+        const from = to - duration(String(values.since ?? '1h'), '--since')
+        const bucketMs = values.bucket ? duration(String(values.bucket), '--bucket') : undefined
+        rows = (
+          await db.queries.series({ deviceId: device, metric: String(values.metric), from, to, bucketMs })
+        ).map((p) => ({ ...p, ts: new Date(p.ts).toISOString() }))
+        break
+      }
+      case 'alerts':
+        rows = (await db.queries.alerts({ state: values.open ? 'open' : undefined, deviceId: device })).map(
+          (a) => ({
+            ...a,
+            openedAt: new Date(a.openedAt).toISOString(),
+            clearedAt: a.clearedAt ? new Date(a.clearedAt).toISOString() : '',
+          }),
+        )
+        break
+      default:
+        throw new ConfigError(`unknown query ${what}: use latest, series, alerts or counts`)
+    }
+    print(config, rows)
+    return 0
+  } finally {
+    await db.close()
+  }
+}
+
+async function quarantine(config: Config, what: string, values: ToolValues): Promise<number> {
+  const reason = values.reason as string | undefined
+  if (reason && !QUARANTINE_REASONS.includes(reason as QuarantineReason)) {
+    throw new ConfigError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`)
+  }
+  const filter = {
+    reason: reason as QuarantineReason | undefined,
+    deviceId: values.device as string | undefined,
+    limit: values.limit ? Number(values.limit) : undefined,
+    all: Boolean(values.all),
+    ids: (values.id as string[] | undefined)?.map(Number),
+  }
+  const db = await openForTools(config)
+  try {
+    if (what === 'list') {
+      const entries = await db.quarantine.list(filter)
+      print(
+        config,
+        entries
+          .filter((e) => !filter.ids || filter.ids.includes(e.id))
+          .map((e) => ({
+            id: e.id,
+            receivedAt: new Date(e.receivedAt).toISOString(),
+            reason: e.reason,
+            path: e.path,
+            deviceId: e.deviceId ?? '',
+            message: e.message,
+            ...(config.json ? { topic: e.topic, raw: e.raw, rawEncoding: e.rawEncoding } : {}),
+          })),
+      )
+      return 0
+    }
+    if (what === 'replay') {
+      const results = await replayQuarantine(db, config, filter, (line) => process.stderr.write(`${line}\n`))
+      print(config, results)
+      return 0
+    }
+    throw new ConfigError(`unknown quarantine command ${what}: use list or replay`)
+  } finally {
+    await db.close()
+  }
+}
+
+function print(config: Config, rows: object[]) {
+  if (config.json) console.log(JSON.stringify(rows))
+  else console.log(rows.length ? formatTable(rows) : '(nothing)')
+}
+
+function duration(text: string, flag: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new ConfigError(`${flag} must be a duration such as 30s, 15m, 1h or 7d`)
+  return ms
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv)
+  } catch (error) {
+    const known =
+      error instanceof ConfigError ||
+      error instanceof RulesError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    console.error(`fleetpipe: ${known ? (error as Error).message : (error as Error).stack}`)
+    process.exitCode = 2
+  }
+}

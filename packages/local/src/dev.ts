@@ -1,0 +1,155 @@
+/**
+ * `fleetpipe dev`: the whole pipeline on embedded parts — broker, store, bridge and a simulated
+ * fleet — until Ctrl-C or `--duration`, then a clean shutdown and a summary.
+ */
+import { startFleet } from '@fleetpipe/firmware-sim'
+import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
+import { LogAlertSink } from './alert-sinks.ts'
+import { Bridge } from './bridge.ts'
+import { startBrokerWithFallback } from './broker.ts'
+import type { Config } from './config.ts'
+import { defaultRules } from './default-rules.ts'
+import { announceServer } from './embedded-server.ts'
+import { MqttCommandPublisher } from './mqtt-commands.ts'
+import { localIngest } from './pipeline.ts'
+import { loadRulesFile } from './rules-file.ts'
+
+export interface Io {
+  /** Results: the summary (and, with --json, nothing else). */
+  out(line: string): void
+  /** People's feedback: progress, alerts, the status line. */
+  err(line: string): void
+  /** Rewrites the status line in place when stderr is a terminal. */
+  status?(line: string): void
+}
+
+export interface Summary {
+  published: number
+  received: number
+  stored: number
+  duplicates: number
+  quarantined: number
+  failed: number
+  lost: number
+  statuses: number
+  alerts: number
+  commands: number
+  devices: number
+  seconds: number
+  database: string
+  broker: string
+}
+
+/** Resolves when the run is over; `stop` ends it early (what Ctrl-C does). */
+export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
+  const started = Date.now()
+  const rules = config.rules ? await loadRulesFile(config.rules) : defaultRules
+  const db = await openDatabase(config.database ? { url: config.database } : { dataDir: config.dataDir })
+  const cleanup: (() => Promise<unknown>)[] = [() => db.close()]
+  const shutdown = async () => {
+    for (const step of cleanup.reverse()) await step().catch((e) => io.err(`shutdown: ${String(e)}`))
+  }
+  try {
+    io.err(`store   ${db.location}`)
+    if (db.pglite) {
+      const server = await serveEmbedded(db.pglite, { port: config.dbPort }).catch(() =>
+        serveEmbedded(db.pglite as NonNullable<typeof db.pglite>, { port: 0 }),
+      )
+      cleanup.push(() => server.stop(), await announceServer(config.dataDir, server.url))
+      io.err(`        serving it at ${server.url} (psql, Grafana, fleetpipe query)`)
+    }
+
+    let brokerUrl = config.broker
+    if (!brokerUrl) {
+      const broker = await startBrokerWithFallback({ port: config.brokerPort })
+      cleanup.push(() => broker.close())
+      brokerUrl = broker.url
+      const note = broker.fallback ? ` (port ${config.brokerPort} was taken)` : ''
+      io.err(`broker  embedded at ${broker.url}${note}`)
+    } else {
+      io.err(`broker  ${brokerUrl}`)
+    }
+
+    const bridge = await Bridge.connect({
+      brokerUrl,
+      clientId: config.bridgeId,
+      batchSize: config.batchSize,
+      flushMs: config.batchMs,
+      onError: (error) => io.err(`bridge: ${error.message}`),
+    })
+    cleanup.push(() => bridge.stop())
+    await bridge.listen(
+      localIngest(db, {
+        rules,
+        maxAgeMs: config.maxAge,
+        commands: new MqttCommandPublisher(bridge.client),
+        alertSinks: [new LogAlertSink(io.err)],
+      }),
+    )
+    io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules`)
+
+    const fleet =
+      config.devices > 0
+        ? await startFleet({
+            brokerUrl,
+            devices: config.devices,
+            rateHz: config.rate,
+            seed: config.seed,
+            onError: (error) => io.err(`fleet: ${error.message}`),
+          })
+        : undefined
+    io.err(
+      fleet
+        ? `fleet   ${config.devices} simulated devices at ${config.rate} Hz`
+        : 'fleet   none (--devices 0): publish to fleet/{deviceId}/telemetry yourself',
+    )
+
+    const line = () => {
+      const c = bridge.counts
+      const rate = fleet ? `${fleet.stats().published} published · ` : ''
+      return `${rate}${c.received} received · ${c.stored} stored · ${c.duplicates} duplicates · ${c.quarantined} quarantined · ${c.alerts} alert transitions`
+    }
+    const ticker = setInterval(() => io.status?.(line()), 1_000)
+    const timeout = config.duration ? sleep(config.duration * 1_000) : new Promise<void>(() => {})
+    await Promise.race([stop, timeout])
+    clearInterval(ticker)
+
+    io.err('stopping: flushing the fleet, the bridge and the store')
+    await fleet?.stop()
+    // Let the broker hand over what the fleet published before the bridge stops listening.
+    await drained(bridge, fleet ? () => fleet.stats().acked : () => 0)
+    const c = bridge.counts
+    await shutdown()
+    return {
+      published: fleet?.stats().published ?? 0,
+      received: c.received,
+      stored: c.stored,
+      duplicates: c.duplicates,
+      quarantined: c.quarantined,
+      failed: c.failed,
+      lost: c.received - c.stored - c.duplicates - c.quarantined,
+      statuses: c.statuses,
+      alerts: c.alerts,
+      commands: c.commands,
+      devices: config.devices,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      database: db.location,
+      broker: brokerUrl,
+    }
+  } catch (error) {
+    await shutdown()
+    throw error
+  }
+}
+
+/** Waits until the bridge has been quiet for a moment and has seen what was published (bounded). */
+async function drained(bridge: Bridge, published: () => number) {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    const telemetry = bridge.counts.received - bridge.counts.statuses
+    if (bridge.idleFor() > 250 && telemetry >= published()) return
+    await sleep(50)
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,1 @@
+export { type EmbeddedBroker, startBroker, startBrokerWithFallback } from './broker.ts'

@@ -1,0 +1,41 @@
+import type { AlertSink, AlertTransition } from '@fleetpipe/core'
+import type { Sql } from './sql.ts'
+
+/**
+ * Alerts and their history. Delivery is at least once, so each transition is applied idempotently:
+ * the history is keyed by (alert, type, time) and only a new event moves the alert row.
+ */
+export class PostgresAlertSink implements AlertSink {
+  constructor(private readonly sql: Sql) {}
+
+  async publish(transitions: readonly AlertTransition[]): Promise<void> {
+    if (transitions.length === 0) return
+    await this.sql.transaction(async (tx) => {
+      for (const t of transitions) {
+        const a = t.alert
+        await tx.query(
+          `INSERT INTO alerts (id, device_id, rule_id, metric, severity, state, opened_at, value, threshold, message)
+           VALUES ($1, $2, $3, $4, $5, 'open', timestamptz 'epoch' + $6::bigint * interval '1 millisecond', $7, $8, $9)
+           ON CONFLICT (id) DO NOTHING`,
+          [a.id, a.deviceId, a.ruleId, a.metric, a.severity, a.openedAt, a.value, a.threshold, a.message],
+        )
+        const fresh = await tx.query(
+          `INSERT INTO alert_events (alert_id, type, at, value, message)
+           VALUES ($1, $2, timestamptz 'epoch' + $3::bigint * interval '1 millisecond', $4, $5)
+           ON CONFLICT DO NOTHING RETURNING alert_id`,
+          [a.id, t.type, t.at, t.value, t.message],
+        )
+        if (fresh.length === 0) continue
+        if (t.type === 'cleared') {
+          await tx.query(
+            `UPDATE alerts SET state = 'cleared', cleared_at = timestamptz 'epoch' + $2::bigint * interval '1 millisecond'
+             WHERE id = $1`,
+            [a.id, t.at],
+          )
+        } else if (t.type === 'escalated') {
+          await tx.query('UPDATE alerts SET severity = $2 WHERE id = $1', [a.id, a.severity])
+        }
+      }
+    })
+  }
+}

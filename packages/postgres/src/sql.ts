@@ -1,0 +1,76 @@
+/**
+ * One SQL dialect, two drivers: `pg` for PostgreSQL / TimescaleDB, PGlite for the embedded store.
+ * The adapters talk to this small interface and never to a driver directly.
+ */
+import type { PGlite, Transaction } from '@electric-sql/pglite'
+import type pg from 'pg'
+
+export interface Sql {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>
+  /** Runs statements in one transaction; the callback's Sql is bound to it. */
+  transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>
+  close(): Promise<void>
+  readonly driver: 'pg' | 'pglite'
+}
+
+export function pgSql(pool: pg.Pool): Sql {
+  return {
+    driver: 'pg',
+    async query<T>(text: string, params?: unknown[]) {
+      return (await pool.query(text, params)).rows as T[]
+    },
+    async exec(script: string) {
+      await pool.query(script)
+    },
+    async transaction<T>(fn: (sql: Sql) => Promise<T>) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn(clientSql(client))
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    close: () => pool.end(),
+  }
+}
+
+function clientSql(client: pg.PoolClient): Sql {
+  return {
+    driver: 'pg',
+    async query<T>(text: string, params?: unknown[]) {
+      return (await client.query(text, params)).rows as T[]
+    },
+    async exec(script: string) {
+      await client.query(script)
+    },
+    transaction: (fn) => fn(clientSql(client)),
+    close: async () => {},
+  }
+}
+
+export function pgliteSql(db: PGlite | Transaction, owner = true): Sql {
+  return {
+    driver: 'pglite',
+    async query<T>(text: string, params?: unknown[]) {
+      return (await db.query<T>(text, params)).rows
+    },
+    async exec(script: string) {
+      await db.exec(script)
+    },
+    async transaction<T>(fn: (sql: Sql) => Promise<T>) {
+      if (!('transaction' in db)) return fn(this)
+      return db.transaction((tx) => fn(pgliteSql(tx, false)))
+    },
+    close: async () => {
+      if (owner && 'close' in db) await db.close()
+    },
+  }
+}
