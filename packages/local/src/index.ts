@@ -1,1 +1,6 @@
+export { Bridge, type BridgeCounts, type BridgeOptions } from './bridge.ts'
 export { type EmbeddedBroker, startBroker, startBrokerWithFallback } from './broker.ts'
+export { type Config, loadConfig } from './config.ts'
+export { type Io, runDev, type Summary } from './dev.ts'
+export { MqttCommandPublisher } from './mqtt-commands.ts'
+export { type Ingest, localIngest, type PipelineOptions } from './pipeline.ts'

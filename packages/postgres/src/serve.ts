@@ -17,8 +17,9 @@ export async function serveEmbedded(
   const host = options.host ?? '127.0.0.1'
   const server = new PGLiteSocketServer({ db, host, port: options.port, maxConnections: 16 })
   await server.start()
+  // With port 0 the system picks one; the server reports which.
   return {
-    url: `postgres://postgres@${host}:${options.port}/postgres?sslmode=disable`,
+    url: `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`,
     stop: () => server.stop(),
   }
 }
