@@ -4,6 +4,7 @@
  * Nothing here throws on bad input.
  */
 import type * as z from 'zod'
+import { fastReading } from './_fast-path.ts'
 import type { StatusUpdate } from './ports.ts'
 import { boundedRaw, type QuarantineEntry, type QuarantineReason } from './quarantine.ts'
 import {
@@ -44,19 +45,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
 
 export function decode(message: InboundMessage, options: DecodeOptions): DecodedRecord[] {
   const bytes = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload
-  const refuse = (
-    reason: QuarantineReason,
-    path: string,
-    text: string,
-    deviceId?: string,
-  ): DecodedRecord[] => [quarantined(message, bytes, { reason, path, message: text, deviceId })]
-
   const route = parseTopic(message.topic)
   if (!route || route.channel === 'commands') {
-    return refuse('unknown_topic', '', `topic ${message.topic} is not fleet/{deviceId}/telemetry or /status`)
+    return refuse(
+      message,
+      bytes,
+      'unknown_topic',
+      '',
+      `topic ${message.topic} is not fleet/{deviceId}/telemetry or /status`,
+    )
   }
   if (bytes.byteLength > MAX_PAYLOAD_BYTES) {
     return refuse(
+      message,
+      bytes,
       'payload_too_large',
       '',
       `payload is ${bytes.byteLength} bytes, the limit is ${MAX_PAYLOAD_BYTES}`,
@@ -68,20 +70,35 @@ export function decode(message: InboundMessage, options: DecodeOptions): Decoded
   try {
     body = JSON.parse(typeof message.payload === 'string' ? message.payload : utf8.decode(bytes))
   } catch (error) {
-    return refuse('invalid_json', '', `payload is not JSON: ${(error as Error).message}`, route.deviceId)
+    return refuse(
+      message,
+      bytes,
+      'invalid_json',
+      '',
+      `payload is not JSON: ${(error as Error).message}`,
+      route.deviceId,
+    )
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return refuse('schema', '', 'payload must be a JSON object', route.deviceId)
+    return refuse(message, bytes, 'schema', '', 'payload must be a JSON object', route.deviceId)
   }
   const v = (body as { v?: unknown }).v
   if (typeof v === 'number' && v !== WIRE_VERSION) {
-    return refuse('unsupported_version', 'v', `wire version ${v} is not supported (expected ${WIRE_VERSION})`)
+    return refuse(
+      message,
+      bytes,
+      'unsupported_version',
+      'v',
+      `wire version ${v} is not supported (expected ${WIRE_VERSION})`,
+    )
   }
 
   const claimed = (body as { deviceId?: unknown }).deviceId
   const authority = message.transportDeviceId ?? route.deviceId
   if (typeof claimed === 'string' && (claimed !== route.deviceId || claimed !== authority)) {
     return refuse(
+      message,
+      bytes,
       'device_mismatch',
       'deviceId',
       `payload deviceId ${claimed} does not match the sending device ${authority} (topic ${message.topic})`,
@@ -91,18 +108,22 @@ export function decode(message: InboundMessage, options: DecodeOptions): Decoded
 
   if (route.channel === 'status') {
     const parsed = StatusSchema.safeParse(body)
-    if (!parsed.success) return refuse('schema', ...firstIssue(parsed.error), route.deviceId)
+    if (!parsed.success) return refuse(message, bytes, 'schema', ...firstIssue(parsed.error), route.deviceId)
     return [{ kind: 'status', status: { ...parsed.data, receivedAt: message.receivedAt } }]
   }
 
   if ('readings' in body) return decodeBatch(message, bytes, body, options)
 
-  const parsed = TelemetrySchema.safeParse(body)
-  if (!parsed.success) return refuse('schema', ...firstIssue(parsed.error), route.deviceId)
-  const { deviceId, ts, seq, boot = '', metrics, fw } = parsed.data
-  const outOfRange = checkTimestamp(ts, options)
-  if (outOfRange) return refuse('timestamp_out_of_range', 'ts', outOfRange, deviceId)
-  return [{ kind: 'reading', reading: { deviceId, boot, seq, ts, metrics, fw } }]
+  let reading = fastReading(body as Record<string, unknown>)
+  if (!reading) {
+    const parsed = TelemetrySchema.safeParse(body)
+    if (!parsed.success) return refuse(message, bytes, 'schema', ...firstIssue(parsed.error), route.deviceId)
+    const { deviceId, ts, seq, boot = '', metrics, fw } = parsed.data
+    reading = { deviceId, boot, seq, ts, metrics, fw }
+  }
+  const outOfRange = checkTimestamp(reading.ts, options)
+  if (outOfRange) return refuse(message, bytes, 'timestamp_out_of_range', 'ts', outOfRange, reading.deviceId)
+  return [{ kind: 'reading', reading }]
 }
 
 /** The batched form: the envelope must be valid; each reading stands or falls on its own. */
@@ -146,6 +167,17 @@ function decodeBatch(
     }
     return { kind: 'reading', reading: { deviceId, boot, seq, ts, metrics, fw } }
   })
+}
+
+function refuse(
+  message: InboundMessage,
+  bytes: Uint8Array,
+  reason: QuarantineReason,
+  path: string,
+  text: string,
+  deviceId?: string,
+): DecodedRecord[] {
+  return [quarantined(message, bytes, { reason, path, message: text, deviceId })]
 }
 
 function checkTimestamp(ts: number, { now, maxAgeMs }: DecodeOptions): string | undefined {

@@ -38,19 +38,17 @@ export class MemoryTelemetryStore implements TelemetryStore {
   }
 }
 
+/** Keeps saved values as they are, frozen: the core treats state as immutable, and this holds it to that. */
 export class MemoryStateStore implements StateStore {
-  readonly entries = new Map<string, { value: string; version: number }>()
+  readonly entries = new Map<string, { value: unknown; version: number }>()
 
   async load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>> {
     const out = new Map<string, Versioned<T>>()
     for (const key of keys) {
       const entry = this.entries.get(key)
-      // Values are copied through JSON, as any real store would, so callers cannot share references.
       out.set(
         key,
-        entry
-          ? { value: JSON.parse(entry.value) as T, version: entry.version }
-          : { value: undefined, version: 0 },
+        entry ? { value: entry.value as T, version: entry.version } : { value: undefined, version: 0 },
       )
     }
     return out
@@ -61,7 +59,7 @@ export class MemoryStateStore implements StateStore {
     for (const { key, value, expectedVersion } of entries) {
       const version = this.entries.get(key)?.version ?? 0
       if (version !== expectedVersion) conflicts.push(key)
-      else this.entries.set(key, { value: JSON.stringify(value), version: version + 1 })
+      else this.entries.set(key, { value: Object.freeze(value), version: version + 1 })
     }
     return conflicts
   }

@@ -27,11 +27,13 @@ export const topics = {
 
 /** Splits `fleet/{deviceId}/{channel}`; undefined for any other topic. */
 export function parseTopic(topic: string): { deviceId: string; channel: Channel } | undefined {
-  const parts = topic.split('/')
-  if (parts.length !== 3 || parts[0] !== 'fleet') return undefined
-  const [, deviceId = '', channel] = parts
+  // On the hot path: indexOf instead of split, no array per message.
+  if (!topic.startsWith('fleet/')) return undefined
+  const slash = topic.indexOf('/', 6)
+  if (slash < 0) return undefined
+  const channel = topic.slice(slash + 1)
   if (channel !== 'telemetry' && channel !== 'status' && channel !== 'commands') return undefined
-  return { deviceId, channel }
+  return { deviceId: topic.slice(6, slash), channel }
 }
 
 const DeviceId = z.string().regex(DEVICE_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9._:-]')

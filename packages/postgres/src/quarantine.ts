@@ -68,17 +68,19 @@ interface Row {
   replay_outcome: string | null
 }
 
+/** PostgreSQL text cannot hold U+0000: such a payload is kept as base64 (the same bytes). */
 function toRow(e: QuarantineEntry) {
+  const binary = e.rawEncoding === 'utf8' && e.raw.includes('\u0000')
   return {
     ms: e.receivedAt,
     reason: e.reason,
-    path: e.path,
-    message: e.message,
+    path: e.path.replaceAll('\u0000', '\uFFFD'),
+    message: e.message.replaceAll('\u0000', '\uFFFD'),
     topic: e.topic,
     device_id: e.deviceId ?? null,
     source: e.source,
-    raw: e.raw,
-    raw_encoding: e.rawEncoding,
+    raw: binary ? Buffer.from(e.raw, 'utf8').toString('base64') : e.raw,
+    raw_encoding: binary ? 'base64' : e.rawEncoding,
     raw_truncated: e.rawTruncated,
   }
 }

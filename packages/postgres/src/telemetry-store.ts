@@ -27,7 +27,8 @@ export class PostgresTelemetryStore implements TelemetryStore {
         )
       }
     }
-    return readings.map((r) => ({ status: inserted.has(readingKey(r)) ? 'stored' : 'duplicate' }))
+    // A key repeated within the call was inserted once: its first occurrence is the stored one.
+    return readings.map((r) => ({ status: inserted.delete(readingKey(r)) ? 'stored' : 'duplicate' }))
   }
 
   async writeStatus(statuses: readonly StatusUpdate[]): Promise<void> {

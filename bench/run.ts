@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: throughput of the hot paths, printed as figures (never asserted in tests).
+ *
+ *   json-parse   JSON.parse alone over realistic telemetry messages: the ceiling
+ *   core-path    decode + validate + dedupe + rules + encode for the store, no I/O
+ *   store        readings/s written through the PostgreSQL adapter to embedded PGlite
+ *
+ * Targets: core-path ≥ 40 % of json-parse; store ≥ 150k rows/s.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type InboundMessage, ingest, type Reading, type WriteOutcome } from '@fleetpipe/core'
+import { ManualClock, MemoryTelemetryStore, memoryDeps } from '@fleetpipe/core/memory'
+import { defaultRules } from '@fleetpipe/local/default-rules'
+import { encodeReadings, openDatabase } from '@fleetpipe/postgres'
+
+const BATCH = 500
+const DEVICES = 1_000
+const NOW = Date.now()
+
+function messages(count: number, offset = 0): InboundMessage[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = offset + i
+    const deviceId = `esp32-${String(n % DEVICES).padStart(4, '0')}`
+    const payload = JSON.stringify({
+      v: 1,
+      deviceId,
+      ts: NOW - 3_600_000 + Math.floor(n / DEVICES) * 1_000,
+      seq: Math.floor(n / DEVICES),
+      boot: 'a1b2c3d4',
+      metrics: { temperature: 20 + (n % 70), vibration: 0.12 + (n % 7) / 100, current: 4.2 },
+      fw: '1.4.2',
+    })
+    return {
+      topic: `fleet/${deviceId}/telemetry`,
+      payload: Buffer.from(payload),
+      receivedAt: NOW,
+      source: 'bench',
+    }
+  })
+}
+
+/** Runs `round` repeatedly for about `seconds`; returns the median rate of the rounds, per second. */
+async function rate(items: number, round: () => unknown, seconds = 2): Promise<number> {
+  const rates: number[] = []
+  const end = performance.now() + seconds * 1_000
+  while (performance.now() < end || rates.length < 3) {
+    const start = performance.now()
+    await round()
+    rates.push(items / ((performance.now() - start) / 1_000))
+  }
+  rates.sort((a, b) => a - b)
+  return rates[Math.floor(rates.length / 2)] as number
+}
+
+async function jsonParse(): Promise<number> {
+  const batch = messages(20_000)
+  const decoder = new TextDecoder()
+  return rate(batch.length, () => {
+    for (const m of batch) JSON.parse(decoder.decode(m.payload as Uint8Array))
+  })
+}
+
+/** A store that does what an adapter does before I/O: dedupe by key and encode the rows. */
+class EncodingStore extends MemoryTelemetryStore {
+  override async write(readings: readonly Reading[]): Promise<WriteOutcome[]> {
+    encodeReadings(readings)
+    return super.write(readings)
+  }
+}
+
+async function corePath(): Promise<number> {
+  const total = 20_000
+  let offset = 0
+  return rate(total, async () => {
+    // Fresh readings each round, so every one is new and rules see a moving series.
+    const batch = messages(total, offset)
+    offset += total
+    const deps = { ...memoryDeps(new ManualClock(NOW)), store: new EncodingStore() }
+    for (let i = 0; i < batch.length; i += BATCH) {
+      await ingest(batch.slice(i, i + BATCH), deps, { rules: defaultRules })
+    }
+  })
+}
+
+async function store(dataDir?: string): Promise<number> {
+  const db = await openDatabase({ dataDir })
+  const readings = (n: number, offset: number): Reading[] =>
+    Array.from({ length: n }, (_, i) => ({
+      deviceId: `esp32-${String((offset + i) % DEVICES).padStart(4, '0')}`,
+      boot: 'a1b2c3d4',
+      seq: offset + i,
+      ts: NOW - 3_600_000 + offset + i,
+      metrics: { temperature: 23.5, vibration: 0.12, current: 4.2 },
+      fw: '1.4.2',
+    }))
+  let offset = 0
+  const rows = 10_000
+  try {
+    return await rate(rows, async () => {
+      for (let i = 0; i < rows; i += 1_000) {
+        await db.telemetry.write(readings(1_000, offset))
+        offset += 1_000
+      }
+    })
+  } finally {
+    await db.close()
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+const parse = await jsonParse()
+const core = await corePath()
+const memory = await store()
+const dir = await mkdtemp(join(tmpdir(), 'fleetpipe-bench-'))
+const disk = await store(dir).finally(() => rm(dir, { recursive: true, force: true }))
+
+const results = {
+  jsonParseMsgsPerSec: Math.round(parse),
+  corePathMsgsPerSec: Math.round(core),
+  coreToParseRatio: Math.round((core / parse) * 1000) / 1000,
+  storeRowsPerSecInMemory: Math.round(memory),
+  storeRowsPerSecOnDisk: Math.round(disk),
+}
+
+console.log(
+  `fleetpipe bench — node ${process.version}, batches of ${BATCH}, ${DEVICES} devices, 3 metrics per reading`,
+)
+console.log(`  JSON.parse only          ${fmt(parse).padStart(12)} msgs/s`)
+console.log(
+  `  core path (no I/O)       ${fmt(core).padStart(12)} msgs/s   ${(results.coreToParseRatio * 100).toFixed(1)} % of JSON.parse (target ≥ 40 %)`,
+)
+console.log(`  store, PGlite in memory  ${fmt(memory).padStart(12)} rows/s   (target ≥ 150,000)`)
+console.log(`  store, PGlite on disk    ${fmt(disk).padStart(12)} rows/s`)
+if (process.argv.includes('--json')) console.log(JSON.stringify(results))
