@@ -4,7 +4,14 @@
  * through the schema for its verdict and its error path. The schema stays the authority; this
  * only spares it the messages it would pass anyway (a differential test holds the two together).
  */
-import { DEVICE_ID_PATTERN, MAX_METRICS, METRIC_NAME_PATTERN, type Reading, WIRE_VERSION } from './wire.ts'
+import {
+  DEVICE_ID_PATTERN,
+  FIRMWARE_PATTERN,
+  MAX_METRICS,
+  METRIC_NAME_PATTERN,
+  type Reading,
+  WIRE_VERSION,
+} from './wire.ts'
 
 export function fastReading(body: Record<string, unknown>): Reading | undefined {
   const { v, deviceId, ts, seq, boot, metrics, fw } = body
@@ -15,7 +22,7 @@ export function fastReading(body: Record<string, unknown>): Reading | undefined 
   if (typeof boot === 'string' && DEVICE_ID_PATTERN.test(boot)) bootId = boot
   else if (isCount(boot)) bootId = String(boot)
   else if (boot !== undefined) return undefined
-  if (fw !== undefined && (typeof fw !== 'string' || fw.length < 1 || fw.length > 32)) return undefined
+  if (fw !== undefined && (typeof fw !== 'string' || !FIRMWARE_PATTERN.test(fw))) return undefined
   if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return undefined
   let count = 0
   for (const name in metrics) {

@@ -4,7 +4,7 @@
  * until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
 import type { DeviceCommand } from './ports.ts'
-import { type Condition, type Rule, SEVERITIES, type Severity } from './rules.ts'
+import { describe, detect, type Rule, SEVERITIES, type Severity, thresholdOf } from './rules.ts'
 
 export interface Alert {
   /** Deterministic: a redelivered reading that opens the alert again yields the same id. */
@@ -40,56 +40,59 @@ export interface AlertState {
 
 export const emptyAlertState = (): AlertState => ({ watermark: -1, outbox: [] })
 
-/** Applies one reading's condition; returns the next state (the input is not modified). */
-export function advance(
-  state: AlertState,
-  rule: Rule,
-  reading: { deviceId: string; ts: number },
-  condition: Condition,
-): AlertState {
-  if (reading.ts <= state.watermark) return state
-  const next: AlertState = { ...state, watermark: reading.ts }
-  const { open } = state
-  const event = (type: TransitionType, alert: Alert): AlertTransition => ({
-    type,
-    alert,
-    at: reading.ts,
-    value: condition.value,
-    message: condition.message,
-  })
+/**
+ * Applies one reading to a draft of the state, in place: the caller copies the saved state once
+ * per batch and folds its readings into the copy (the hot path allocates only on transitions).
+ */
+export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: number, value: number): void {
+  if (ts <= draft.watermark) return
+  draft.watermark = ts
+  const { open } = draft
+  const severity = detect(rule, open !== undefined, value)
 
-  if (!open && condition.active) {
+  if (!open && severity) {
+    const message = describe(rule, value, true)
     const alert: Alert = {
-      id: `${reading.deviceId}:${rule.id}:${reading.ts}`,
-      deviceId: reading.deviceId,
+      id: `${deviceId}:${rule.id}:${ts}`,
+      deviceId,
       ruleId: rule.id,
       metric: rule.metric,
-      severity: condition.severity,
-      openedAt: reading.ts,
-      value: condition.value,
-      threshold: condition.threshold,
-      message: condition.message,
+      severity,
+      openedAt: ts,
+      value,
+      threshold: thresholdOf(rule),
+      message,
     }
-    const opened = event('opened', alert)
+    const opened = transition('opened', alert, ts, value, message)
     if (rule.command) {
       opened.command = {
         id: `${alert.id}:${rule.command.name}`,
-        deviceId: reading.deviceId,
+        deviceId,
         command: rule.command.name,
         args: rule.command.args,
-        reason: `${rule.id}: ${condition.message}`,
+        reason: `${rule.id}: ${message}`,
       }
     }
-    return { ...next, open: alert, outbox: [...state.outbox, opened] }
+    draft.open = alert
+    draft.outbox.push(opened)
+  } else if (open && !severity) {
+    draft.open = undefined
+    draft.outbox.push(transition('cleared', open, ts, value, describe(rule, value, false)))
+  } else if (open && severity && rank(severity) > rank(open.severity)) {
+    const escalated = { ...open, severity }
+    draft.open = escalated
+    draft.outbox.push(transition('escalated', escalated, ts, value, describe(rule, value, true)))
   }
-  if (open && !condition.active) {
-    return { ...next, open: undefined, outbox: [...state.outbox, event('cleared', open)] }
-  }
-  if (open && rank(condition.severity) > rank(open.severity)) {
-    const escalated = { ...open, severity: condition.severity }
-    return { ...next, open: escalated, outbox: [...state.outbox, event('escalated', escalated)] }
-  }
-  return next
+}
+
+function transition(
+  type: TransitionType,
+  alert: Alert,
+  at: number,
+  value: number,
+  message: string,
+): AlertTransition {
+  return { type, alert, at, value, message }
 }
 
 function rank(severity: Severity): number {

@@ -7,7 +7,7 @@
 import { type AlertState, type AlertTransition, advance, emptyAlertState } from './alerts.ts'
 import { StateConflictError } from './errors.ts'
 import type { AlertSink, CommandPublisher, DeviceCommand, StateStore } from './ports.ts'
-import { detect, type Rule, ruleStateKey, selects } from './rules.ts'
+import { type Rule, ruleStateKey, selects } from './rules.ts'
 import type { Reading } from './wire.ts'
 
 const MAX_ATTEMPTS = 3
@@ -15,6 +15,7 @@ const MAX_ATTEMPTS = 3
 interface Work {
   rule: Rule
   deviceId: string
+  /** Device times and values, in pairs, sorted by time before folding. */
   samples: { ts: number; value: number }[]
 }
 
@@ -33,23 +34,25 @@ export async function applyRules(
       throw new StateConflictError(`rule state kept changing for ${pending.length} keys, e.g. ${pending[0]}`)
     }
     const loaded = await deps.state.load<AlertState>(pending)
-    const entries = pending.flatMap((key) => {
+    const entries: { key: string; value: AlertState; expectedVersion: number }[] = []
+    for (const key of pending) {
       const { rule, deviceId, samples } = work.get(key) as Work
       const current = loaded.get(key) ?? { value: undefined, version: 0 }
-      const next = fold(current.value ?? emptyAlertState(), rule, deviceId, samples)
+      const next = fold(current.value, rule, deviceId, samples)
       // Unchanged state (every sample at or before the watermark) needs no write, but a stuck
       // outbox in it is still delivered below.
-      const unchanged = next === current.value
-      saved.set(key, { state: next, version: unchanged ? current.version : current.version + 1 })
-      return unchanged ? [] : [{ key, value: next, expectedVersion: current.version }]
-    })
-    const conflicts = await deps.state.save(entries)
-    pending = conflicts
+      if (next === current.value) saved.set(key, { state: next, version: current.version })
+      else {
+        saved.set(key, { state: next, version: current.version + 1 })
+        entries.push({ key, value: next, expectedVersion: current.version })
+      }
+    }
+    pending = await deps.state.save(entries)
   }
 
   const outboxes = [...saved].filter(([, s]) => s.state.outbox.length > 0)
+  if (outboxes.length === 0) return []
   const transitions = outboxes.flatMap(([, s]) => s.state.outbox)
-  if (transitions.length === 0) return []
   await deps.alerts.publish(transitions)
   const commands = transitions.map((t) => t.command).filter((c): c is DeviceCommand => c !== undefined)
   if (commands.length > 0) await deps.commands.send(commands)
@@ -60,28 +63,33 @@ export async function applyRules(
   return transitions
 }
 
-function fold(state: AlertState, rule: Rule, deviceId: string, samples: Work['samples']): AlertState {
-  for (const { ts, value } of samples) {
-    state = advance(state, rule, { deviceId, ts }, detect(rule, state.open !== undefined, value))
-  }
-  return state
+/** The state after the samples; the saved state itself when none of them is newer than its watermark. */
+function fold(saved: AlertState | undefined, rule: Rule, deviceId: string, samples: Work['samples']) {
+  const base = saved ?? emptyAlertState()
+  const newest = samples[samples.length - 1]
+  if (saved && (!newest || newest.ts <= saved.watermark)) return saved
+  const draft: AlertState = { ...base, outbox: [...base.outbox] }
+  for (const { ts, value } of samples) advance(draft, rule, deviceId, ts, value)
+  return draft
 }
 
 function collect(readings: readonly Reading[], rules: readonly Rule[]): Map<string, Work> {
   const work = new Map<string, Work>()
-  for (const reading of readings) {
-    for (const rule of rules) {
+  for (const rule of rules) {
+    // Keyed by device first, so the state key string is built once per device, not per reading.
+    const byDevice = new Map<string, Work>()
+    for (const reading of readings) {
       const value = reading.metrics[rule.metric]
       if (value === undefined || !selects(rule, reading.deviceId)) continue
-      const key = ruleStateKey(rule.id, reading.deviceId)
-      let item = work.get(key)
+      let item = byDevice.get(reading.deviceId)
       if (!item) {
         item = { rule, deviceId: reading.deviceId, samples: [] }
-        work.set(key, item)
+        byDevice.set(reading.deviceId, item)
+        work.set(ruleStateKey(rule.id, reading.deviceId), item)
       }
       item.samples.push({ ts: reading.ts, value })
     }
   }
-  for (const item of work.values()) item.samples.sort((a, b) => a.ts - b.ts)
+  for (const item of work.values()) if (item.samples.length > 1) item.samples.sort((a, b) => a.ts - b.ts)
   return work
 }

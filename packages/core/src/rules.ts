@@ -77,32 +77,28 @@ export class RulesError extends Error {
   override name = 'RulesError'
 }
 
-/** The condition a rule sees for one reading. */
-export interface Condition {
-  active: boolean
-  severity: Severity
-  value: number
-  threshold: number
-  message: string
+/**
+ * Whether the rule's condition holds for a value, given whether it held before (for hysteresis):
+ * the severity when it does, undefined when it does not.
+ */
+export function detect(rule: Rule, wasActive: boolean, value: number): Severity | undefined {
+  const above = rule.above !== undefined
+  const threshold = thresholdOf(rule)
+  const clear = rule.clear ?? threshold
+  let holds: boolean
+  if (wasActive) holds = above ? value >= clear : value <= clear
+  else holds = above ? value > threshold : value < threshold
+  return holds ? rule.severity : undefined
 }
 
-export function detect(rule: Rule, wasActive: boolean, value: number): Condition {
-  const above = rule.above !== undefined
-  const threshold = (above ? rule.above : rule.below) as number
-  const clear = rule.clear ?? threshold
-  const beyond = above ? value > threshold : value < threshold
-  const recovered = above ? value < clear : value > clear
-  const active = wasActive ? !recovered : beyond
-  const side = above ? 'above' : 'below'
-  return {
-    active,
-    severity: rule.severity,
-    value,
-    threshold,
-    message: active
-      ? `${rule.metric} ${value} is ${side} ${threshold}`
-      : `${rule.metric} ${value} is back past ${clear}`,
-  }
+export function thresholdOf(rule: Rule): number {
+  return (rule.above ?? rule.below) as number
+}
+
+/** Says what a rule saw, for alerts and people; built only when an alert changes. */
+export function describe(rule: Rule, value: number, active: boolean): string {
+  if (!active) return `${rule.metric} ${value} is back past ${rule.clear ?? thresholdOf(rule)}`
+  return `${rule.metric} ${value} is ${rule.above !== undefined ? 'above' : 'below'} ${thresholdOf(rule)}`
 }
 
 /** Whether a rule watches a device. */

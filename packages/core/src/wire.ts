@@ -55,7 +55,9 @@ const Metrics = z
 
 const EpochMs = z.int().min(0)
 const Seq = z.int().min(0)
-const Firmware = z.string().min(1).max(32)
+/** Printable ASCII: firmware versions end up in text columns and log lines. */
+export const FIRMWARE_PATTERN = /^[\x20-\x7e]{1,32}$/
+const Firmware = z.string().regex(FIRMWARE_PATTERN, 'must be 1-32 printable ASCII characters')
 
 /** One reading as sent in a single message. Unknown fields are ignored so v1 can grow compatibly. */
 export const TelemetrySchema = z.object({

@@ -22,6 +22,7 @@ const probes: unknown[] = [
   'a',
   'esp32-0001',
   'bad id',
+  'nul\u0000',
   'x'.repeat(33),
   'x'.repeat(64),
   'x'.repeat(65),

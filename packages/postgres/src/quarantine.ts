@@ -46,7 +46,7 @@ export class PostgresQuarantine implements Quarantine {
 
   async countByReason(): Promise<Record<string, number>> {
     const rows = await this.sql.query<{ reason: string; n: string | number }>(
-      'SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY reason',
+      'SELECT reason, count(*) AS n FROM quarantine WHERE replayed_at IS NULL GROUP BY reason ORDER BY reason',
     )
     return Object.fromEntries(rows.map((r) => [r.reason, Number(r.n)]))
   }
