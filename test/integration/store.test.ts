@@ -3,7 +3,9 @@ import {
   type AlertState,
   type AlertTransition,
   DEFAULT_MAX_AGE_MS,
+  type DeviceState,
   decode,
+  deviceStateKey,
   type InboundMessage,
   ingest,
   MAX_PAYLOAD_BYTES,
@@ -12,7 +14,6 @@ import {
   type QuarantineEntry,
   type Reading,
   rawBytes,
-  ruleStateKey,
   type StatusUpdate,
   type TransitionType,
   topics,
@@ -85,52 +86,37 @@ describe('the PostgreSQL store', () => {
   })
 
   describe('PostgresTelemetryStore.write', () => {
-    it('reports one outcome per reading, in order, and a repeated write as duplicates', async () => {
+    it('appends what it is given and reports each reading stored, in order', async () => {
       const batch = [1, 2, 3].map((seq) => reading('w-order', seq))
       expect(await write(batch)).toEqual(['stored', 'stored', 'stored'])
-      expect(await write(batch)).toEqual(['duplicate', 'duplicate', 'duplicate'])
       expect(await telemetryRows('w-order')).toBe(3)
     })
 
-    it('tells new readings from old ones within one call', async () => {
-      const old1 = reading('w-mix', 1)
-      const old2 = reading('w-mix', 2)
-      await write([old1, old2])
-      const mixed = [reading('w-mix', 3), old1, reading('w-mix', 4), old2]
-      expect(await write(mixed)).toEqual(['stored', 'duplicate', 'stored', 'duplicate'])
-      expect(await telemetryRows('w-mix')).toBe(4)
-    })
-
-    it('stores a reading repeated within one call once, and says so', async () => {
-      const a = reading('w-twice', 1)
-      expect(await write([a, reading('w-twice', 2), a])).toEqual(['stored', 'stored', 'duplicate'])
-      expect(await telemetryRows('w-twice')).toBe(2)
-    })
-
-    it('stores a reading that differs only in boot or only in ts', async () => {
-      const base = reading('w-key', 7, { boot: 'a' })
+    it('tells which readings it already has, by device, boot, seq and ts', async () => {
+      const base = reading('w-has', 7, { boot: 'a' })
       await write([base])
-      const others = [
+      const asked = [
+        base,
         { ...base, boot: 'b' },
         { ...base, boot: '' },
         { ...base, ts: base.ts + 1 },
+        { ...base, seq: 8 },
       ]
-      expect(await write(others)).toEqual(['stored', 'stored', 'stored'])
-      expect(await telemetryRows('w-key')).toBe(4)
+      expect(await db.telemetry.has(asked)).toEqual([true, false, false, false, false])
+      expect(await db.telemetry.has([])).toEqual([])
     })
 
-    it('writes more readings than one chunk holds', async () => {
+    it('writes and looks up more readings than one chunk holds', async () => {
       const many = (from: number, n: number) =>
         Array.from({ length: n }, (_, i) => reading('w-bulk', from + i, { ts: NOW - 60 * MINUTE + from + i }))
       const first = many(0, 2_500)
       expect(await write(first)).toEqual(Array(2_500).fill('stored'))
       expect(await telemetryRows('w-bulk')).toBe(2_500)
       const straddling = [...first.slice(990, 1_010), ...many(2_500, 1_000)]
-      expect(await write(straddling)).toEqual([
-        ...Array(20).fill('duplicate'),
-        ...Array(1_000).fill('stored'),
+      expect(await db.telemetry.has(straddling)).toEqual([
+        ...Array(20).fill(true),
+        ...Array(1_000).fill(false),
       ])
-      expect(await telemetryRows('w-bulk')).toBe(3_500)
     })
 
     it('round-trips metrics exactly', async () => {
@@ -619,8 +605,10 @@ describe('the PostgreSQL store', () => {
       expect(await db.queries.alerts({ deviceId: device })).toEqual(settled)
       expect(await count('alert_events', 'alert_id = $1', [open?.id])).toBe(2)
       expect(commands.sent).toHaveLength(1)
-      const key = ruleStateKey('over-temperature', device)
-      expect((await db.state.load<AlertState>([key])).get(key)?.value).toMatchObject({
+      const key = deviceStateKey(device)
+      expect(
+        (await db.state.load<DeviceState>([key])).get(key)?.value?.rules['over-temperature'],
+      ).toMatchObject({
         watermark: NOW - MINUTE + 6 * SECOND,
         outbox: [],
       })

@@ -3,18 +3,27 @@
  * stored, duplicate, quarantined or failed (transient: the caller retries it), and the counts add
  * up: received = stored + duplicates + quarantined + failed.
  *
- * The data path: decode → drop repeats within the batch → quarantine the refused → write the
- * rest (idempotent) → apply rules in device-time order → save rule state (optimistic) → deliver
- * alert transitions and commands.
+ * The data path: decode → quarantine the refused → load each device's state → dedupe against its
+ * window → write the new readings → apply rules in device-time order → save the states (version
+ * check) → deliver alert transitions and commands from the saved outboxes.
  */
 import type { AlertTransition } from './alerts.ts'
 import { type DecodedRecord, decode, type InboundMessage } from './decode.ts'
-import { describeError } from './errors.ts'
-import { applyRules } from './evaluate.ts'
+import {
+  applyRules,
+  type DeviceState,
+  delivered,
+  deviceStateKey,
+  draftOf,
+  pendingTransitions,
+  seeReading,
+} from './device-state.ts'
+import { describeError, StateConflictError } from './errors.ts'
 import type {
   AlertSink,
   Clock,
   CommandPublisher,
+  DeviceCommand,
   Quarantine,
   StateStore,
   StatusUpdate,
@@ -22,7 +31,7 @@ import type {
 } from './ports.ts'
 import type { QuarantineEntry, QuarantineReason } from './quarantine.ts'
 import type { Rule } from './rules.ts'
-import { DEFAULT_MAX_AGE_MS, type Reading, readingKey, topics, WIRE_VERSION } from './wire.ts'
+import { DEFAULT_MAX_AGE_MS, type Reading, topics, WIRE_VERSION } from './wire.ts'
 
 export interface IngestDeps {
   store: TelemetryStore
@@ -73,81 +82,166 @@ export interface IngestResult {
 
 type Pending<T> = { result: RecordResult; item: T }
 
+interface Device {
+  id: string
+  key: string
+  readings: Pending<Reading>[]
+  draft: DeviceState
+  /** Version of the state the draft was made from. */
+  version: number
+  /** The readings this invocation stored that the rules have yet to see. */
+  forRules: Reading[]
+}
+
+const MAX_ATTEMPTS = 3
+
 export async function ingest(
   messages: readonly InboundMessage[],
   deps: IngestDeps,
   options: IngestOptions,
 ): Promise<IngestResult> {
-  const decodeOptions = { now: deps.clock.now(), maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS }
+  const now = deps.clock.now()
+  const decodeOptions = { now, maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS }
   const records: RecordResult[] = []
-  const readings: Pending<Reading>[] = []
+  const byDevice = new Map<string, Pending<Reading>[]>()
   const statuses: Pending<StatusUpdate>[] = []
   const refused: Pending<QuarantineEntry>[] = []
-  const keys = new Set<string>()
 
-  messages.forEach((message, index) => {
-    for (const record of decode(message, decodeOptions)) {
+  for (let index = 0; index < messages.length; index++) {
+    for (const record of decode(messages[index] as InboundMessage, decodeOptions)) {
       const result = classify(record, index)
       records.push(result)
       if (record.kind === 'quarantined') refused.push({ result, item: record.entry })
       else if (record.kind === 'status') statuses.push({ result, item: record.status })
       else {
-        const key = readingKey(record.reading)
-        if (keys.has(key)) result.outcome = 'duplicate'
-        else readings.push({ result, item: record.reading })
-        keys.add(key)
+        const list = byDevice.get(record.reading.deviceId)
+        if (list) list.push({ result, item: record.reading })
+        else byDevice.set(record.reading.deviceId, [{ result, item: record.reading }])
       }
     }
-  })
+  }
 
   await settle(refused, (entries) => deps.quarantine.put(entries), 'quarantined')
   await settle(statuses, (updates) => deps.store.writeStatus(updates), 'stored')
-  const written = await write(readings, deps, decodeOptions.now)
-
   let transitions: AlertTransition[] = []
-  if (written.length > 0 && options.rules.length > 0) {
+  if (byDevice.size > 0) {
     try {
-      transitions = await applyRules(
-        written.map((w) => w.item),
-        options.rules,
-        deps,
-      )
+      transitions = await ingestReadings(byDevice, deps, options, now)
     } catch (error) {
-      // The readings are stored; a retry finds them duplicates and re-applies rules idempotently.
-      for (const { result } of written) fail(result, error)
+      // Nothing of the device states was saved: a retry sees these readings as new again. Those
+      // already written are written again (idempotently where the store can; see the README).
+      for (const list of byDevice.values()) {
+        for (const { result } of list)
+          if (result.outcome !== 'quarantined' && result.outcome !== 'duplicate') fail(result, error)
+      }
     }
   }
   return { records, counts: countRecords(records, transitions), transitions }
 }
 
-/** Writes readings; returns those the rules should see (new ones, and ones a retry finds stored). */
-async function write(
-  readings: Pending<Reading>[],
+/** Dedupe, write, rules, save, deliver: for readings grouped by device. Throws on transient failures. */
+async function ingestReadings(
+  byDevice: Map<string, Pending<Reading>[]>,
   deps: IngestDeps,
+  options: IngestOptions,
   now: number,
-): Promise<Pending<Reading>[]> {
-  if (readings.length === 0) return []
-  let outcomes: Awaited<ReturnType<TelemetryStore['write']>>
-  try {
-    outcomes = await deps.store.write(readings.map((r) => r.item))
-  } catch (error) {
-    for (const { result } of readings) fail(result, error)
-    return []
-  }
-  const rejected: Pending<QuarantineEntry>[] = []
-  const forRules: Pending<Reading>[] = []
-  readings.forEach((pending, i) => {
-    const outcome = outcomes[i]
-    if (!outcome) fail(pending.result, new Error('store returned no outcome for this reading'))
-    else if (outcome.status === 'rejected') {
-      rejected.push({ result: pending.result, item: rejectedEntry(pending.item, outcome, now) })
-    } else {
-      pending.result.outcome = outcome.status
-      forRules.push(pending)
+): Promise<AlertTransition[]> {
+  let pending = await loadDevices([...byDevice], deps.state)
+
+  const fresh: Pending<Reading>[] = []
+  const unknown: Pending<Reading>[] = []
+  for (const device of pending) {
+    for (const reading of device.readings) {
+      const verdict = seeReading(device.draft, reading.item)
+      if (verdict === 'duplicate') reading.result.outcome = 'duplicate'
+      else (verdict === 'new' ? fresh : unknown).push(reading)
     }
+  }
+  // Older than the window: the store decides; a store that cannot tell gets them again, and
+  // writes them idempotently where it can.
+  if (unknown.length > 0) {
+    const known = deps.store.has ? await deps.store.has(unknown.map((u) => u.item)) : []
+    unknown.forEach((reading, i) => {
+      if (known[i]) reading.result.outcome = 'duplicate'
+      else fresh.push(reading)
+    })
+  }
+  await write(fresh, deps, now)
+  for (const device of pending) device.forRules = storedBy(device)
+
+  const saved: Device[] = []
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    if (attempt > MAX_ATTEMPTS) {
+      throw new StateConflictError(`device state kept changing, e.g. ${pending[0]?.key}`)
+    }
+    for (const device of pending) applyRules(device.draft, device.id, device.forRules, options.rules)
+    const conflicts = new Set(
+      await deps.state.save(pending.map((d) => ({ key: d.key, value: d.draft, expectedVersion: d.version }))),
+    )
+    for (const device of pending) {
+      if (conflicts.has(device.key)) continue
+      device.version++
+      saved.push(device)
+    }
+    // Another invocation moved these devices on: start again from its state. What it has seen
+    // already, it has applied to the rules already.
+    pending = await loadDevices(
+      pending.filter((d) => conflicts.has(d.key)).map((d) => [d.id, d.readings]),
+      deps.state,
+    )
+    for (const device of pending) {
+      device.forRules = storedBy(device).filter((r) => seeReading(device.draft, r) !== 'duplicate')
+    }
+  }
+  return deliver(saved, deps)
+}
+
+async function loadDevices(groups: [string, Pending<Reading>[]][], state: StateStore): Promise<Device[]> {
+  if (groups.length === 0) return []
+  const keys = groups.map(([id]) => deviceStateKey(id))
+  const loaded = await state.load<DeviceState>(keys)
+  return groups.map(([id, readings], i) => {
+    const key = keys[i] as string
+    const saved = loaded.get(key)
+    return { id, key, readings, draft: draftOf(saved?.value), version: saved?.version ?? 0, forRules: [] }
+  })
+}
+
+function storedBy(device: Device): Reading[] {
+  return device.readings.filter((r) => r.result.outcome === 'stored').map((r) => r.item)
+}
+
+/**
+ * Delivers what the saved outboxes hold — this batch's transitions and any a failed delivery left
+ * behind — then saves the states with the outboxes emptied.
+ */
+async function deliver(devices: Device[], deps: IngestDeps): Promise<AlertTransition[]> {
+  const holding = devices.filter((d) => pendingTransitions(d.draft).length > 0)
+  if (holding.length === 0) return []
+  const transitions = holding.flatMap((d) => pendingTransitions(d.draft))
+  await deps.alerts.publish(transitions)
+  const commands = transitions.map((t) => t.command).filter((c): c is DeviceCommand => c !== undefined)
+  if (commands.length > 0) await deps.commands.send(commands)
+  // A conflict here means another invocation saw the same outbox and delivered it too: at least once.
+  await deps.state.save(
+    holding.map((d) => ({ key: d.key, value: delivered(d.draft), expectedVersion: d.version })),
+  )
+  return transitions
+}
+
+/** Writes new readings; the store's verdict settles each one (a rejection quarantines it). */
+async function write(readings: Pending<Reading>[], deps: IngestDeps, now: number): Promise<void> {
+  if (readings.length === 0) return
+  const outcomes = await deps.store.write(readings.map((r) => r.item))
+  const rejected: Pending<QuarantineEntry>[] = []
+  readings.forEach((reading, i) => {
+    const outcome = outcomes[i]
+    if (!outcome) fail(reading.result, new Error('store returned no outcome for this reading'))
+    else if (outcome.status === 'rejected') {
+      rejected.push({ result: reading.result, item: rejectedEntry(reading.item, outcome, now) })
+    } else reading.result.outcome = outcome.status
   })
   await settle(rejected, (entries) => deps.quarantine.put(entries), 'quarantined')
-  return forRules
 }
 
 /** Runs one port call for a group of records and marks each with the outcome, or failed. */

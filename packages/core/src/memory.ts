@@ -33,6 +33,10 @@ export class MemoryTelemetryStore implements TelemetryStore {
     })
   }
 
+  async has(readings: readonly Reading[]): Promise<boolean[]> {
+    return readings.map((reading) => this.rows.has(readingKey(reading)))
+  }
+
   async writeStatus(statuses: readonly StatusUpdate[]): Promise<void> {
     this.statuses.push(...statuses)
   }

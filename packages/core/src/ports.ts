@@ -14,11 +14,17 @@ export type WriteOutcome =
 
 export interface TelemetryStore {
   /**
-   * Writes readings idempotently: writing a reading twice leaves one row. Returns one outcome per
-   * reading, in order; `duplicate` when the store can tell the reading was already there.
+   * Writes readings the core has found new (dedupe is the core's, by a window kept in the
+   * StateStore). Returns one outcome per reading, in order: `duplicate` when the store can tell the
+   * reading was already there, `rejected` when it refuses one (it is then quarantined).
    * Throws only for transient failures (the whole call may be retried).
    */
   write(readings: readonly Reading[]): Promise<WriteOutcome[]>
+  /**
+   * Whether each reading is already stored. Asked only for readings too old for the dedupe
+   * window; a store that cannot answer cheaply leaves it out, and such readings are written again.
+   */
+  has?(readings: readonly Reading[]): Promise<boolean[]>
   /** Records a device's birth or last will. */
   writeStatus(statuses: readonly StatusUpdate[]): Promise<void>
 }

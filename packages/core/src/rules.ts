@@ -120,8 +120,3 @@ function globToRegExp(glob: string): RegExp {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
-
-/** Rule state is kept per device and rule; the key is what a StateStore sees. */
-export function ruleStateKey(ruleId: string, deviceId: string): string {
-  return `rule/${ruleId}/${deviceId}`
-}

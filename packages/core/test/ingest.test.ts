@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { ingest, parseRules, type StateStore, TransientError, type WriteOutcome } from '../src/index.ts'
+import {
+  ingest,
+  parseRules,
+  type StateStore,
+  TransientError,
+  WINDOW,
+  type WriteOutcome,
+} from '../src/index.ts'
 import { ManualClock, MemoryStateStore, memoryDeps } from '../src/memory.ts'
 import { message, NOW, reading } from './_fixtures.ts'
 
@@ -64,6 +71,26 @@ describe('ingest outcomes', () => {
     const noBoot = await run([reading({ seq: 1, ts: NOW - 500, metrics: { temperature: 20 } })])
     expect(noBoot.counts.stored).toBe(1)
     expect(deps.store.rows.size).toBe(4)
+  })
+
+  it('asks the store about a redelivery older than the dedupe window', async () => {
+    const { deps, run } = setup()
+    const old = reading({ seq: 1, ts: NOW - 600_000, metrics: { temperature: 20 } })
+    await run([old])
+    await run(
+      Array.from({ length: WINDOW + 5 }, (_, i) =>
+        reading({ seq: 2 + i, ts: NOW - 500_000 + i, metrics: { t: 1 } }),
+      ),
+    )
+    const asked: number[] = []
+    const has = deps.store.has.bind(deps.store)
+    deps.store.has = async (readings) => {
+      asked.push(...readings.map((r) => r.seq))
+      return has(readings)
+    }
+    const again = await run([old])
+    expect(asked).toEqual([1])
+    expect(again.counts).toMatchObject({ duplicates: 1, stored: 0 })
   })
 
   it('records status updates as stored and counts them apart', async () => {

@@ -22,10 +22,11 @@ export const migrations: readonly Migration[] = [
         seq         bigint      NOT NULL,
         metrics     jsonb       NOT NULL,
         fw          text,
-        received_at timestamptz NOT NULL DEFAULT now(),
-        -- The dedupe key; ts is part of it because a hypertable's unique keys must include its time column.
-        PRIMARY KEY (device_id, ts, boot, seq)
+        received_at timestamptz NOT NULL DEFAULT now()
       );
+      -- Append-only: dedupe is the core's (a window per device in the state table), so no unique key
+      -- slows the insert path. Rows arrive in time order, which a BRIN index serves at little cost.
+      CREATE INDEX telemetry_ts ON telemetry USING brin (ts);
 
       CREATE TABLE quarantine (
         id            bigserial   PRIMARY KEY,

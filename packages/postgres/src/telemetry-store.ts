@@ -1,34 +1,36 @@
 import type { Reading, StatusUpdate, TelemetryStore, WriteOutcome } from '@fleetpipe/core'
-import { readingKey } from '@fleetpipe/core'
 import type { Sql } from './sql.ts'
 
 /** Rows per INSERT: large enough to amortise a round trip, small enough to bound a statement. */
 const CHUNK = 1_000
 
 /**
- * Telemetry on PostgreSQL: one row per reading, metrics as jsonb (as a multi-measure record).
- * Writes are idempotent on the dedupe key and say which readings were already there.
+ * Telemetry on PostgreSQL: one row per reading, metrics as jsonb (as a multi-measure record),
+ * appended in batches. The core has already deduped what it hands over.
  */
 export class PostgresTelemetryStore implements TelemetryStore {
   constructor(private readonly sql: Sql) {}
 
   async write(readings: readonly Reading[]): Promise<WriteOutcome[]> {
-    const inserted = new Set<string>()
     for (let i = 0; i < readings.length; i += CHUNK) {
-      const rows = await this.sql.query<{
-        device_id: string
-        boot: string
-        seq: string | number
-        ms: string | number
-      }>(INSERT_READINGS, encodeReadings(readings.slice(i, i + CHUNK)))
-      for (const row of rows) {
-        inserted.add(
-          readingKey({ deviceId: row.device_id, boot: row.boot, seq: Number(row.seq), ts: Number(row.ms) }),
-        )
-      }
+      await this.sql.query(INSERT_READINGS, encodeReadings(readings.slice(i, i + CHUNK)))
     }
-    // A key repeated within the call was inserted once: its first occurrence is the stored one.
-    return readings.map((r) => ({ status: inserted.delete(readingKey(r)) ? 'stored' : 'duplicate' }))
+    return readings.map(() => ({ status: 'stored' }))
+  }
+
+  async has(readings: readonly Reading[]): Promise<boolean[]> {
+    const found = new Set<number>()
+    for (let i = 0; i < readings.length; i += CHUNK) {
+      const chunk = readings.slice(i, i + CHUNK)
+      const rows = await this.sql.query<{ i: string | number }>(HAS_READINGS, [
+        chunk.map((r) => r.ts),
+        chunk.map((r) => r.deviceId),
+        chunk.map((r) => r.boot),
+        chunk.map((r) => r.seq),
+      ])
+      for (const row of rows) found.add(i + Number(row.i) - 1)
+    }
+    return readings.map((_, i) => found.has(i))
   }
 
   async writeStatus(statuses: readonly StatusUpdate[]): Promise<void> {
@@ -73,9 +75,15 @@ const INSERT_READINGS = `
   INSERT INTO telemetry (ts, device_id, boot, seq, metrics, fw)
   SELECT timestamptz 'epoch' + r.ms * interval '1 millisecond', r.device_id, r.boot, r.seq, r.metrics::jsonb, r.fw
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
-    AS r(ms, device_id, boot, seq, metrics, fw)
-  ON CONFLICT DO NOTHING
-  RETURNING device_id, boot, seq, (extract(epoch FROM ts) * 1000)::bigint AS ms`
+    AS r(ms, device_id, boot, seq, metrics, fw)`
+
+const HAS_READINGS = `
+  SELECT r.i FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY
+    AS r(ms, device_id, boot, seq, i)
+  WHERE EXISTS (
+    SELECT 1 FROM telemetry t
+    WHERE t.ts = timestamptz 'epoch' + r.ms * interval '1 millisecond'
+      AND t.device_id = r.device_id AND t.boot = r.boot AND t.seq = r.seq)`
 
 const UPSERT_DEVICES = `
   INSERT INTO devices AS d (device_id, state, boot, fw, changed_at)
