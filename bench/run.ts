@@ -58,6 +58,8 @@ function overheating(n: number): boolean {
 
 /** Runs `round` repeatedly for about `seconds`; returns the median rate of the rounds, per second. */
 async function rate(items: number, round: () => unknown, seconds = 2): Promise<number> {
+  // Garbage from preparing the inputs is collected now, not charged to the rounds.
+  ;(globalThis as { gc?: () => void }).gc?.()
   const rates: number[] = []
   const end = performance.now() + seconds * 1_000
   while (performance.now() < end || rates.length < 3) {
@@ -103,23 +105,26 @@ async function corePath(): Promise<number> {
 
 async function store(dataDir?: string): Promise<number> {
   const db = await openDatabase({ dataDir })
-  const readings = (n: number, offset: number): Reading[] =>
-    Array.from({ length: n }, (_, i) => ({
-      deviceId: `esp32-${String((offset + i) % DEVICES).padStart(4, '0')}`,
-      boot: 'a1b2c3d4',
-      seq: offset + i,
-      ts: NOW - 3_600_000 + offset + i,
-      metrics: { temperature: 23.5, vibration: 0.12, current: 4.2 },
-      fw: '1.4.2',
-    }))
-  let offset = 0
   const rows = 10_000
+  // Readings made before timing; the adapter's encoding and the INSERTs are what is measured.
+  const rounds = Array.from({ length: 30 }, (_, r) =>
+    Array.from({ length: rows }, (_, i): Reading => {
+      const n = r * rows + i
+      return {
+        deviceId: `esp32-${String(n % DEVICES).padStart(4, '0')}`,
+        boot: 'a1b2c3d4',
+        seq: Math.floor(n / DEVICES),
+        ts: NOW - 3_600_000 + n,
+        metrics: { temperature: 23.5, vibration: 0.12, current: 4.2 },
+        fw: '1.4.2',
+      }
+    }),
+  )
+  let round = 0
   try {
     return await rate(rows, async () => {
-      for (let i = 0; i < rows; i += 1_000) {
-        await db.telemetry.write(readings(1_000, offset))
-        offset += 1_000
-      }
+      const readings = rounds[round++ % rounds.length] as Reading[]
+      for (let i = 0; i < rows; i += 1_000) await db.telemetry.write(readings.slice(i, i + 1_000))
     })
   } finally {
     await db.close()

@@ -56,6 +56,11 @@ export function applyRules(
   }
 }
 
+export function hasPendingTransitions(state: DeviceState): boolean {
+  for (const id in state.rules) if ((state.rules[id] as AlertState).outbox.length > 0) return true
+  return false
+}
+
 export function pendingTransitions(state: DeviceState): AlertTransition[] {
   const out: AlertTransition[] = []
   for (const rule of Object.values(state.rules)) out.push(...rule.outbox)

@@ -15,6 +15,7 @@ import {
   delivered,
   deviceStateKey,
   draftOf,
+  hasPendingTransitions,
   pendingTransitions,
   seeReading,
 } from './device-state.ts'
@@ -216,7 +217,7 @@ function storedBy(device: Device): Reading[] {
  * behind — then saves the states with the outboxes emptied.
  */
 async function deliver(devices: Device[], deps: IngestDeps): Promise<AlertTransition[]> {
-  const holding = devices.filter((d) => pendingTransitions(d.draft).length > 0)
+  const holding = devices.filter((d) => hasPendingTransitions(d.draft))
   if (holding.length === 0) return []
   const transitions = holding.flatMap((d) => pendingTransitions(d.draft))
   await deps.alerts.publish(transitions)
