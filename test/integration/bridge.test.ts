@@ -1,8 +1,9 @@
-import { type InboundMessage, type IngestResult, parseRules, TransientError } from '@fleetpipe/core'
+import { type InboundMessage, type IngestResult, TransientError } from '@fleetpipe/core'
 import { MemoryCommandPublisher } from '@fleetpipe/core/memory'
 import { Bridge, localIngest } from '@fleetpipe/local'
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { overTemperature } from '../../packages/core/test/_fixtures.ts'
 import {
   type TestBroker,
   type TestDatabase,
@@ -11,16 +12,7 @@ import {
   uniquePrefix,
 } from '../support/targets.ts'
 
-const rules = parseRules([
-  {
-    id: 'over-temperature',
-    kind: 'threshold',
-    metric: 'temperature',
-    above: 80,
-    clear: 75,
-    severity: 'critical',
-  },
-])
+const rules = overTemperature
 
 let broker: TestBroker
 let database: TestDatabase

@@ -22,7 +22,7 @@ import {
 import { ManualClock, MemoryCommandPublisher } from '@fleetpipe/core/memory'
 import { type Database, migrate, migrations } from '@fleetpipe/postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { message, NOW, reading as wire } from '../../packages/core/test/_fixtures.ts'
+import { message, NOW, overTemperature, reading as wire } from '../../packages/core/test/_fixtures.ts'
 import { type TestDatabase, testDatabase } from '../support/targets.ts'
 
 const SECOND = 1_000
@@ -491,17 +491,7 @@ describe('the PostgreSQL store', () => {
   })
 
   describe('ingest wired to the database', () => {
-    const rules = parseRules([
-      {
-        id: 'over-temperature',
-        kind: 'threshold',
-        metric: 'temperature',
-        above: 80,
-        clear: 75,
-        severity: 'critical',
-        command: { name: 'safe-mode' },
-      },
-    ])
+    const rules = overTemperature
 
     function pipeline() {
       const commands = new MemoryCommandPublisher()

@@ -129,8 +129,8 @@ export async function ingest(
     try {
       transitions = await ingestReadings(byDevice, deps, options, now)
     } catch (error) {
-      // Nothing of the device states was saved: a retry sees these readings as new again. Those
-      // already written are written again (idempotently where the store can; see the README).
+      // Failed before the state save: a retry finds these readings new and writes them again.
+      // Failed after it (delivering): a retry finds them seen, and delivers what the outbox holds.
       for (const list of byDevice.values()) {
         for (const { result } of list)
           if (result.outcome !== 'quarantined' && result.outcome !== 'duplicate') fail(result, error)

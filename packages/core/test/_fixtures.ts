@@ -1,4 +1,4 @@
-import type { InboundMessage, TelemetryInput } from '../src/index.ts'
+import { type InboundMessage, parseRules, type TelemetryInput } from '../src/index.ts'
 
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -24,3 +24,16 @@ export function message(body: unknown, overrides: Partial<InboundMessage> = {}):
     ...overrides,
   }
 }
+
+/** Above 80 °C opens a critical alert and sends `safe-mode`; below 75 clears it. */
+export const overTemperature = parseRules([
+  {
+    id: 'over-temperature',
+    kind: 'threshold',
+    metric: 'temperature',
+    above: 80,
+    clear: 75,
+    severity: 'critical',
+    command: { name: 'safe-mode' },
+  },
+])

@@ -8,19 +8,9 @@ import {
   type WriteOutcome,
 } from '../src/index.ts'
 import { ManualClock, MemoryStateStore, memoryDeps } from '../src/memory.ts'
-import { message, NOW, reading } from './_fixtures.ts'
+import { message, NOW, overTemperature, reading } from './_fixtures.ts'
 
-const rules = parseRules([
-  {
-    id: 'over-temperature',
-    kind: 'threshold',
-    metric: 'temperature',
-    above: 80,
-    clear: 75,
-    severity: 'critical',
-    command: { name: 'safe-mode' },
-  },
-])
+const rules = overTemperature
 
 function setup() {
   const deps = memoryDeps(new ManualClock(NOW))

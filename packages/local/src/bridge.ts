@@ -8,6 +8,7 @@
 import {
   backoffDelay,
   countRecords,
+  emptyCounts,
   type InboundMessage,
   type IngestCounts,
   type IngestResult,
@@ -46,19 +47,7 @@ const RETRY = { attempts: Number.POSITIVE_INFINITY, baseMs: 50, maxMs: 5_000 }
 const SHUTDOWN_ATTEMPTS = 5
 
 export class Bridge {
-  readonly counts: BridgeCounts = {
-    received: 0,
-    stored: 0,
-    duplicates: 0,
-    quarantined: 0,
-    failed: 0,
-    statuses: 0,
-    alerts: 0,
-    commands: 0,
-    retained: 0,
-    batches: 0,
-    retries: 0,
-  }
+  readonly counts: BridgeCounts = { ...emptyCounts(), retained: 0, batches: 0, retries: 0 }
   private batch: Item[] = []
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> = Promise.resolve()

@@ -17,13 +17,7 @@ export interface Sql {
 
 export function pgSql(pool: pg.Pool): Sql {
   return {
-    driver: 'pg',
-    async query<T>(text: string, params?: unknown[]) {
-      return (await pool.query(text, params)).rows as T[]
-    },
-    async exec(script: string) {
-      await pool.query(script)
-    },
+    ...pgQueries(pool),
     async transaction<T>(fn: (sql: Sql) => Promise<T>) {
       const client = await pool.connect()
       try {
@@ -42,17 +36,20 @@ export function pgSql(pool: pg.Pool): Sql {
   }
 }
 
+/** Inside a transaction: the statements go to its one connection. */
 function clientSql(client: pg.PoolClient): Sql {
+  return { ...pgQueries(client), transaction: (fn) => fn(clientSql(client)), close: async () => {} }
+}
+
+function pgQueries(target: pg.Pool | pg.PoolClient): Pick<Sql, 'driver' | 'query' | 'exec'> {
   return {
     driver: 'pg',
     async query<T>(text: string, params?: unknown[]) {
-      return (await client.query(text, params)).rows as T[]
+      return (await target.query(text, params)).rows as T[]
     },
     async exec(script: string) {
-      await client.query(script)
+      await target.query(script)
     },
-    transaction: (fn) => fn(clientSql(client)),
-    close: async () => {},
   }
 }
 
