@@ -1,6 +1,5 @@
 import {
   type Alert,
-  type AlertState,
   type AlertTransition,
   DEFAULT_MAX_AGE_MS,
   type DeviceState,
@@ -10,7 +9,6 @@ import {
   ingest,
   MAX_PAYLOAD_BYTES,
   MAX_RAW_BYTES,
-  parseRules,
   type QuarantineEntry,
   type Reading,
   rawBytes,

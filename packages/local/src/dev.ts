@@ -2,6 +2,7 @@
  * `fleetpipe dev`: the whole pipeline on embedded parts — broker, store, bridge and a simulated
  * fleet — until Ctrl-C or `--duration`, then a clean shutdown and a summary.
  */
+import type { AlertSink } from '@fleetpipe/core'
 import { startFleet } from '@fleetpipe/firmware-sim'
 import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
@@ -43,6 +44,7 @@ export interface Summary {
 /** Resolves when the run is over; `stop` ends it early (what Ctrl-C does). */
 export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
   const started = Date.now()
+  io.err(config.database ? 'starting: connecting to the database' : 'starting: opening the embedded store')
   const rules = config.rules ? await loadRulesFile(config.rules) : defaultRules
   const db = await openDatabase(config.database ? { url: config.database } : { dataDir: config.dataDir })
   const cleanup: (() => Promise<unknown>)[] = [() => db.close()]
@@ -70,6 +72,7 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       io.err(`broker  ${brokerUrl}`)
     }
 
+    const openAlerts = new Set<string>()
     const bridge = await Bridge.connect({
       brokerUrl,
       clientId: config.bridgeId,
@@ -83,7 +86,7 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
         rules,
         maxAgeMs: config.maxAge,
         commands: new MqttCommandPublisher(bridge.client),
-        alertSinks: [new LogAlertSink(io.err)],
+        alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
       }),
     )
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules`)
@@ -104,10 +107,13 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
         : 'fleet   none (--devices 0): publish to fleet/{deviceId}/telemetry yourself',
     )
 
+    let lastReceived = 0
     const line = () => {
       const c = bridge.counts
-      const rate = fleet ? `${fleet.stats().published} published · ` : ''
-      return `${rate}${c.received} received · ${c.stored} stored · ${c.duplicates} duplicates · ${c.quarantined} quarantined · ${c.alerts} alert transitions`
+      const rate = c.received - lastReceived
+      lastReceived = c.received
+      const devices = fleet ? `${fleet.stats().connected} devices · ` : ''
+      return `${devices}${rate} msg/s · ${c.stored} stored · ${c.duplicates} duplicates · ${c.quarantined} quarantined · ${openAlerts.size} open alerts`
     }
     const ticker = setInterval(() => io.status?.(line()), 1_000)
     const timeout = config.duration ? sleep(config.duration * 1_000) : new Promise<void>(() => {})
@@ -139,6 +145,18 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
   } catch (error) {
     await shutdown()
     throw error
+  }
+}
+
+/** Keeps the ids of the alerts open now, for the status line. */
+function trackOpen(open: Set<string>): AlertSink {
+  return {
+    async publish(transitions) {
+      for (const t of transitions) {
+        if (t.type === 'cleared') open.delete(t.alert.id)
+        else open.add(t.alert.id)
+      }
+    },
   }
 }
 
