@@ -44,7 +44,8 @@ function messages(count: number, offset = 0): InboundMessage[] {
       fw: '1.4.2',
     })
     return {
-      topic: `fleet/${deviceId}/telemetry`,
+      // Decoded from bytes, as a broker client hands it over (a flat string, not a concatenation).
+      topic: Buffer.from(`fleet/${deviceId}/telemetry`).toString(),
       payload: Buffer.from(payload),
       receivedAt: NOW,
       source: 'bench',

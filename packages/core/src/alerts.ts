@@ -42,7 +42,8 @@ export const emptyAlertState = (): AlertState => ({ watermark: -1, outbox: [] })
 
 /**
  * Applies one reading to a draft of the state, in place: the caller copies the saved state once
- * per batch and folds its readings into the copy (the hot path allocates only on transitions).
+ * per batch and folds its readings into the copy. The outbox array is replaced, never changed, so
+ * the copy can share it with the saved state (the hot path allocates only on transitions).
  */
 export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: number, value: number): void {
   if (ts <= draft.watermark) return
@@ -74,14 +75,17 @@ export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: num
       }
     }
     draft.open = alert
-    draft.outbox.push(opened)
+    draft.outbox = [...draft.outbox, opened]
   } else if (open && !severity) {
     draft.open = undefined
-    draft.outbox.push(transition('cleared', open, ts, value, describe(rule, value, false)))
+    draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, describe(rule, value, false))]
   } else if (open && severity && rank(severity) > rank(open.severity)) {
     const escalated = { ...open, severity }
     draft.open = escalated
-    draft.outbox.push(transition('escalated', escalated, ts, value, describe(rule, value, true)))
+    draft.outbox = [
+      ...draft.outbox,
+      transition('escalated', escalated, ts, value, describe(rule, value, true)),
+    ]
   }
 }
 

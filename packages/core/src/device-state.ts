@@ -49,7 +49,7 @@ export function applyRules(
       const current = state ?? saved
       if (value === undefined || (current && reading.ts <= current.watermark)) continue
       // Copied once, on the first reading that moves it.
-      state ??= saved ? { ...saved, outbox: [...saved.outbox] } : emptyAlertState()
+      state ??= saved ? { ...saved } : emptyAlertState()
       advance(state, rule, deviceId, reading.ts, value)
     }
     if (state) draft.rules[rule.id] = state
