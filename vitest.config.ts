@@ -8,7 +8,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'firmware-sim/test/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'functions/*/test/**/*.test.ts',
+            'firmware-sim/test/**/*.test.ts',
+          ],
         },
       },
       {

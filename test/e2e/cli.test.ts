@@ -69,6 +69,7 @@ interface Summary {
 describe('fleetpipe dev, then query and quarantine', () => {
   let summary: Summary
   let during: { readings: number }
+  let second: unknown
 
   beforeAll(async () => {
     const dev = startDev(['--devices', '20', '--rate', '4', '--duration', '8'])
@@ -90,6 +91,9 @@ describe('fleetpipe dev, then query and quarantine', () => {
     // While dev owns the embedded files, other commands reach the data through its server.
     during = await json<{ readings: number }[]>(['query', 'counts']).then(
       (rows) => rows[0] as { readings: number },
+    )
+    second = await fleetpipe(['dev', '--devices', '0', '--duration', '1', '--broker-port', '0']).catch(
+      (error: { code: number; stderr: string }) => error,
     )
     const { code, stdout } = await dev.exited
     expect(code).toBe(0)
@@ -133,6 +137,11 @@ describe('fleetpipe dev, then query and quarantine', () => {
     const after = await json<{ id: number }[]>(['quarantine', 'list'])
     expect(after).toHaveLength(3)
     expect(after.map((e) => e.id)).not.toEqual(entries.map((e) => e.id))
+  })
+
+  it('refuses a second dev on the same embedded files, which one process owns', () => {
+    expect(second).toMatchObject({ code: 2 })
+    expect((second as { stderr: string }).stderr).toMatch(/another fleetpipe dev is using/)
   })
 
   it('refuses bad configuration with a clear error naming the setting', async () => {

@@ -2,7 +2,7 @@
  * `fleetpipe dev`: the whole pipeline on embedded parts — broker, store, bridge and a simulated
  * fleet — until Ctrl-C or `--duration`, then a clean shutdown and a summary.
  */
-import type { AlertSink } from '@fleetpipe/core'
+import { type AlertSink, ConfigError } from '@fleetpipe/core'
 import { startFleet } from '@fleetpipe/firmware-sim'
 import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
@@ -10,7 +10,7 @@ import { Bridge } from './bridge.ts'
 import { startBrokerWithFallback } from './broker.ts'
 import type { Config } from './config.ts'
 import { defaultRules } from './default-rules.ts'
-import { announceServer } from './embedded-server.ts'
+import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localIngest } from './pipeline.ts'
 import { loadRulesFile } from './rules-file.ts'
@@ -46,6 +46,13 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
   const started = Date.now()
   io.err(config.database ? 'starting: connecting to the database' : 'starting: opening the embedded store')
   const rules = config.rules ? await loadRulesFile(config.rules) : defaultRules
+  const other = config.database ? undefined : await runningServer(config.dataDir)
+  if (other) {
+    // PGlite's files take one process at a time; a second would corrupt them.
+    throw new ConfigError(
+      `another fleetpipe dev is using ${config.dataDir} (serving it at ${other}): stop it, or pass --data-dir`,
+    )
+  }
   const db = await openDatabase(config.database ? { url: config.database } : { dataDir: config.dataDir })
   const cleanup: (() => Promise<unknown>)[] = [() => db.close()]
   const shutdown = async () => {
