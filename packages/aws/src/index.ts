@@ -1,0 +1,12 @@
+export type { RetryPolicy } from './_transient.ts'
+export { type DynamoDbStateOptions, DynamoDbStateStore } from './dynamodb-state.ts'
+export { type IotCommandOptions, IotCommandPublisher } from './iot-commands.ts'
+export {
+  EventBridgeTrigger,
+  type EventBridgeTriggerOptions,
+  executionName,
+  StepFunctionsTrigger,
+  type StepFunctionsTriggerOptions,
+} from './pipeline-triggers.ts'
+export { type SnsAlertOptions, SnsAlertSink } from './sns-alerts.ts'
+export { type TimestreamStoreOptions, TimestreamTelemetryStore } from './timestream-store.ts'
