@@ -7,10 +7,12 @@
  *
  * Targets: core-path ≥ 40 % of json-parse; store ≥ 150k rows/s.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  defaultRules,
   type InboundMessage,
   ingest,
   type Reading,
@@ -18,7 +20,6 @@ import {
   type WriteOutcome,
 } from '@fleetpipe/core'
 import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
-import { defaultRules } from '@fleetpipe/local/default-rules'
 import { encodeReadings, openDatabase } from '@fleetpipe/postgres'
 
 const BATCH = 500

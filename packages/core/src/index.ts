@@ -1,5 +1,6 @@
 export * from './alerts.ts'
 export * from './decode.ts'
+export { defaultRules } from './default-rules.ts'
 export { type DeviceState, deviceStateKey } from './device-state.ts'
 export * from './errors.ts'
 export * from './ingest.ts'

@@ -2,14 +2,13 @@
  * `fleetpipe dev`: the whole pipeline on embedded parts — broker, store, bridge and a simulated
  * fleet — until Ctrl-C or `--duration`, then a clean shutdown and a summary.
  */
-import { type AlertSink, ConfigError } from '@fleetpipe/core'
+import { type AlertSink, ConfigError, defaultRules } from '@fleetpipe/core'
 import { startFleet } from '@fleetpipe/firmware-sim'
 import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
 import { Bridge } from './bridge.ts'
 import { startBrokerWithFallback } from './broker.ts'
 import type { Config } from './config.ts'
-import { defaultRules } from './default-rules.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localIngest } from './pipeline.ts'

@@ -2,6 +2,7 @@
 import {
   type CommandPublisher,
   type DeviceCommand,
+  defaultRules,
   type InboundMessage,
   type QuarantineReason,
   rawBytes,
@@ -9,7 +10,6 @@ import {
 import { type Database, openDatabase } from '@fleetpipe/postgres'
 import mqtt from 'mqtt'
 import type { Config } from './config.ts'
-import { defaultRules } from './default-rules.ts'
 import { runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localIngest } from './pipeline.ts'

@@ -1,4 +1,4 @@
-import { parseRules, type RuleInput } from '@fleetpipe/core'
+import { parseRules, type RuleInput } from './rules.ts'
 
 /** Shipped for the simulated motor nodes, so a local run shows real detections. */
 export const defaultRules = parseRules([

@@ -1,0 +1,62 @@
+/**
+ * The Lambda configuration, read once per cold start: FLEETPIPE_* variables through one zod schema
+ * into a typed object. A bad value is a ConfigError naming each variable and what it must be.
+ */
+import { ConfigError, defaultRules, parseRules, type Rule } from '@fleetpipe/core'
+import * as z from 'zod'
+
+const name = z.string({ error: 'must be set' }).trim().min(1, 'must be set')
+
+const rulesJson = z.string().transform((text, ctx): Rule[] => {
+  try {
+    return parseRules(JSON.parse(text))
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${(error as Error).message}` })
+    return z.NEVER
+  }
+})
+
+export const EnvSchema = z.object({
+  FLEETPIPE_STAGE: name,
+  FLEETPIPE_TIMESTREAM_DATABASE: name,
+  FLEETPIPE_TIMESTREAM_TABLE: name,
+  FLEETPIPE_STATE_TABLE: name,
+  FLEETPIPE_ALERT_TOPIC_ARN: name.regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN'),
+  /** Without it, the rules shipped with the core (`defaultRules`). */
+  FLEETPIPE_RULES: rulesJson.optional(),
+  FLEETPIPE_MAX_AGE_MS: z.coerce.number().int().positive().optional(),
+  /**
+   * The account's `iot:Data-ATS` endpoint (`aws iot describe-endpoint --endpoint-type iot:Data-ATS`),
+   * which AWS recommends over the SDK's default data-plane endpoint.
+   */
+  FLEETPIPE_IOT_DATA_ENDPOINT: z.url({ protocol: /^https$/ }).optional(),
+})
+
+export interface AwsConfig {
+  stage: string
+  timestream: { database: string; table: string }
+  stateTable: string
+  alertTopicArn: string
+  rules: Rule[]
+  maxAgeMs?: number
+  iotDataEndpoint?: string
+}
+
+export function loadConfig(env: Record<string, string | undefined>): AwsConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const parsed = EnvSchema.safeParse(present)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`bad Lambda configuration\n  ${problems.join('\n  ')}`)
+  }
+  const vars = parsed.data
+  return {
+    stage: vars.FLEETPIPE_STAGE,
+    timestream: { database: vars.FLEETPIPE_TIMESTREAM_DATABASE, table: vars.FLEETPIPE_TIMESTREAM_TABLE },
+    stateTable: vars.FLEETPIPE_STATE_TABLE,
+    alertTopicArn: vars.FLEETPIPE_ALERT_TOPIC_ARN,
+    rules: vars.FLEETPIPE_RULES ?? defaultRules,
+    maxAgeMs: vars.FLEETPIPE_MAX_AGE_MS,
+    iotDataEndpoint: vars.FLEETPIPE_IOT_DATA_ENDPOINT,
+  }
+}

@@ -1,0 +1,46 @@
+/** The AWS wiring: SDK clients and the adapters from `@fleetpipe/aws`. The only module that names them. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane'
+import { SNSClient } from '@aws-sdk/client-sns'
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import {
+  DynamoDbStateStore,
+  IotCommandPublisher,
+  SnsAlertSink,
+  TimestreamTelemetryStore,
+} from '@fleetpipe/aws'
+import { type IngestDeps, systemClock } from '@fleetpipe/core'
+import { defaultLogger, type HandlerOptions } from './_report.ts'
+import { loadConfig } from './config.ts'
+import { LogQuarantine } from './log-quarantine.ts'
+
+/**
+ * The adapters and handler options for this environment. Called once per cold start, so the SDK
+ * clients (and their connection pools) are made once and reused by every invocation.
+ */
+export function depsFromEnv(env: Record<string, string | undefined>): {
+  deps: IngestDeps
+  options: HandlerOptions
+} {
+  const config = loadConfig(env)
+  const logger = defaultLogger(config.stage)
+  // State values are plain objects whose optional fields may be undefined.
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  })
+  const iot = new IoTDataPlaneClient(config.iotDataEndpoint ? { endpoint: config.iotDataEndpoint } : {})
+  const deps: IngestDeps = {
+    store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), config.timestream),
+    state: new DynamoDbStateStore(doc, { table: config.stateTable }),
+    // An S3 quarantine adapter is the next step (see LogQuarantine).
+    quarantine: new LogQuarantine(logger),
+    alerts: new SnsAlertSink(new SNSClient({}), { topicArn: config.alertTopicArn }),
+    commands: new IotCommandPublisher(iot),
+    clock: systemClock,
+  }
+  return {
+    deps,
+    options: { stage: config.stage, rules: config.rules, maxAgeMs: config.maxAgeMs, logger },
+  }
+}
