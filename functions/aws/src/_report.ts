@@ -9,6 +9,8 @@ export interface HandlerOptions extends IngestOptions {
   stage: string
   logger?: Logger
   metrics?: Metrics
+  /** Sees each invocation's full result, e.g. for a local run's counts. */
+  onResult?: (result: IngestResult) => void
 }
 
 export const SERVICE_NAME = 'fleetpipe-ingest'

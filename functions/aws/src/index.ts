@@ -11,6 +11,7 @@ import { createSqsHandler, type SqsHandler } from './sqs.ts'
 export type { HandlerOptions } from './_report.ts'
 export { type AwsConfig, EnvSchema, loadConfig } from './config.ts'
 export { depsFromEnv } from './deps.ts'
+export { type Publish, quietLogger, sqsEventOf } from './emulate.ts'
 export { createIotRuleHandler, type IotRuleHandler } from './iot-rule.ts'
 export { LogQuarantine } from './log-quarantine.ts'
 export {

@@ -38,6 +38,7 @@ export function createSqsHandler(deps: IngestDeps, options: HandlerOptions): Sqs
       return message
     })
     const result = await ingest(messages, deps, options)
+    options.onResult?.(result)
     report(obs, result, (i) => ({ record: i, messageId: records[i]?.messageId }))
     // One SQS message is one inbound message, so a record's `message` index is its SQS record's.
     const errors: (Error | undefined)[] = records.map(() => undefined)

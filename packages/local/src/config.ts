@@ -53,6 +53,8 @@ export const ConfigSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
   batchMs: z.coerce.number().int().min(1).max(10_000).default(20),
   bridgeId: z.string().min(1).max(64).default('fleetpipe-bridge'),
+  /** `aws`: every batch goes through the AWS handler, as the SQS event AWS would deliver. */
+  cloud: z.enum(['local', 'aws']).default('local'),
   json: flag.default(false),
 })
 

@@ -11,7 +11,7 @@ import { startBrokerWithFallback } from './broker.ts'
 import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
-import { localIngest } from './pipeline.ts'
+import { awsIngest, localIngest } from './pipeline.ts'
 import { loadRulesFile } from './rules-file.ts'
 
 export interface Io {
@@ -87,15 +87,15 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       onError: (error) => io.err(`bridge: ${error.message}`),
     })
     cleanup.push(() => bridge.stop())
-    await bridge.listen(
-      localIngest(db, {
-        rules,
-        maxAgeMs: config.maxAge,
-        commands: new MqttCommandPublisher(bridge.client),
-        alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
-      }),
-    )
-    io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules`)
+    const pipeline = {
+      rules,
+      maxAgeMs: config.maxAge,
+      commands: new MqttCommandPublisher(bridge.client),
+      alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
+    }
+    await bridge.listen(config.cloud === 'aws' ? await awsIngest(db, pipeline) : localIngest(db, pipeline))
+    const through = config.cloud === 'aws' ? ', through the AWS handler (IoT rule → SQS → Lambda)' : ''
+    io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
 
     const fleet =
       config.devices > 0

@@ -3,4 +3,4 @@ export { type EmbeddedBroker, startBroker, startBrokerWithFallback } from './bro
 export { type Config, loadConfig } from './config.ts'
 export { type Io, runDev, type Summary } from './dev.ts'
 export { MqttCommandPublisher } from './mqtt-commands.ts'
-export { type Ingest, localIngest, type PipelineOptions } from './pipeline.ts'
+export { awsIngest, type Ingest, localDeps, localIngest, type PipelineOptions } from './pipeline.ts'
