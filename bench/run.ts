@@ -58,13 +58,14 @@ function overheating(n: number): boolean {
   return n % DEVICES < DEVICES / 100 && Math.floor(n / DEVICES) % 100 < 2
 }
 
-/** Runs `round` repeatedly for about `seconds`; returns the median rate of the rounds, per second. */
-async function rate(items: number, round: () => unknown, seconds = 2): Promise<number> {
-  // Garbage from preparing the inputs is collected now, not charged to the rounds.
+/** Runs `round` `times` times after `warmup` unmeasured runs; the median rate, per second. */
+async function rate(items: number, round: () => unknown, times: number, warmup = 2): Promise<number> {
+  for (let i = 0; i < warmup; i++)
+    await round()
+    // Garbage from preparing the inputs is collected now, not charged to the rounds.
   ;(globalThis as { gc?: () => void }).gc?.()
   const rates: number[] = []
-  const end = performance.now() + seconds * 1_000
-  while (performance.now() < end || rates.length < 3) {
+  for (let i = 0; i < times; i++) {
     const start = performance.now()
     await round()
     rates.push(items / ((performance.now() - start) / 1_000))
@@ -76,9 +77,13 @@ async function rate(items: number, round: () => unknown, seconds = 2): Promise<n
 async function jsonParse(): Promise<number> {
   const batch = messages(20_000)
   const decoder = new TextDecoder()
-  return rate(batch.length, () => {
-    for (const m of batch) JSON.parse(decoder.decode(m.payload as Uint8Array))
-  })
+  return rate(
+    batch.length,
+    () => {
+      for (const m of batch) JSON.parse(decoder.decode(m.payload as Uint8Array))
+    },
+    15,
+  )
 }
 
 /** The PostgreSQL adapter up to its I/O: it encodes the rows for the INSERT, then stops. */
@@ -92,24 +97,32 @@ class EncodingStore implements TelemetryStore {
 
 async function corePath(): Promise<number> {
   const total = 20_000
-  // Fresh readings each round, made before timing: every one is new and rules see a moving series.
-  const rounds = Array.from({ length: 12 }, (_, r) => messages(total, r * total))
+  const warmup = 2
+  const times = 12
+  // Fresh readings for every round, made before timing: each one is new and rules see a moving series.
+  const rounds = Array.from({ length: warmup + times }, (_, r) => messages(total, r * total))
   const deps = { ...memoryDeps(new ManualClock(NOW)), store: new EncodingStore() }
   let round = 0
-  return rate(total, async () => {
-    // Past the last round the readings repeat: the dedupe window catches them (a cheaper path).
-    const batch = rounds[round++ % rounds.length] as InboundMessage[]
-    for (let i = 0; i < batch.length; i += BATCH) {
-      await ingest(batch.slice(i, i + BATCH), deps, { rules: defaultRules })
-    }
-  })
+  return rate(
+    total,
+    async () => {
+      const batch = rounds[round++] as InboundMessage[]
+      for (let i = 0; i < batch.length; i += BATCH) {
+        await ingest(batch.slice(i, i + BATCH), deps, { rules: defaultRules })
+      }
+    },
+    times,
+    warmup,
+  )
 }
 
 async function store(dataDir?: string): Promise<number> {
   const db = await openDatabase({ dataDir })
   const rows = 10_000
+  const warmup = 2
+  const times = 15
   // Readings made before timing; the adapter's encoding and the INSERTs are what is measured.
-  const rounds = Array.from({ length: 30 }, (_, r) =>
+  const rounds = Array.from({ length: warmup + times }, (_, r) =>
     Array.from({ length: rows }, (_, i): Reading => {
       const n = r * rows + i
       return {
@@ -124,10 +137,15 @@ async function store(dataDir?: string): Promise<number> {
   )
   let round = 0
   try {
-    return await rate(rows, async () => {
-      const readings = rounds[round++ % rounds.length] as Reading[]
-      for (let i = 0; i < rows; i += 1_000) await db.telemetry.write(readings.slice(i, i + 1_000))
-    })
+    return await rate(
+      rows,
+      async () => {
+        const readings = rounds[round++] as Reading[]
+        for (let i = 0; i < rows; i += 1_000) await db.telemetry.write(readings.slice(i, i + 1_000))
+      },
+      times,
+      warmup,
+    )
   } finally {
     await db.close()
   }
