@@ -1,24 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics } from '@aws-lambda-powertools/metrics'
-import { parseRules, type Reading, TransientError, type WriteOutcome } from '@fleetpipe/core'
+import { type Reading, TransientError, type WriteOutcome } from '@fleetpipe/core'
 import { ManualClock, MemoryTelemetryStore, memoryDeps } from '@fleetpipe/core/memory'
 import { vi } from 'vitest'
+import { overTemperature } from '../../../packages/core/test/_fixtures.ts'
 import type { HandlerOptions } from '../src/_report.ts'
 
 /** The fixtures' readings are from the minutes before this. */
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 
-export const rules = parseRules([
-  {
-    id: 'over-temperature',
-    kind: 'threshold',
-    metric: 'temperature',
-    above: 80,
-    clear: 75,
-    severity: 'critical',
-    command: { name: 'safe-mode' },
-  },
-])
+export const rules = overTemperature
 
 /** The in-memory store, except that writes including `failing`'s readings throw a transient error. */
 export class FlakyStore extends MemoryTelemetryStore {

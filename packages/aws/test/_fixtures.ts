@@ -1,4 +1,5 @@
-import { type AlertTransition, advance, emptyAlertState, parseRules, type Reading } from '@fleetpipe/core'
+import { type AlertTransition, advance, emptyAlertState, type Reading } from '@fleetpipe/core'
+import { overTemperature as overTemperatureRules } from '../../core/test/_fixtures.ts'
 
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -40,17 +41,7 @@ export function interleave<T>(lists: T[][]): T[] {
   return out
 }
 
-const [overTemperature] = parseRules([
-  {
-    id: 'over-temperature',
-    kind: 'threshold',
-    metric: 'temperature',
-    above: 80,
-    clear: 75,
-    severity: 'critical',
-    command: { name: 'safe-mode' },
-  },
-])
+const [overTemperature] = overTemperatureRules
 
 /** Real transitions from the core's alert lifecycle: the device overheats (opened, with `safe-mode`), then cools (cleared). */
 export function overheatAndCool(deviceId = 'esp32-0001', at = NOW): AlertTransition[] {
