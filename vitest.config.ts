@@ -11,6 +11,7 @@ export default defineConfig({
           include: [
             'packages/*/test/**/*.test.ts',
             'functions/*/test/**/*.test.ts',
+            'infra/*/test/**/*.test.ts',
             'firmware-sim/test/**/*.test.ts',
           ],
         },
