@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -142,6 +143,31 @@ describe('fleetpipe dev, then query and quarantine', () => {
   it('refuses a second dev on the same embedded files, which one process owns', () => {
     expect(second).toMatchObject({ code: 2 })
     expect((second as { stderr: string }).stderr).toMatch(/another fleetpipe dev is using/)
+  })
+
+  it('falls back to a free broker port when its own is taken, says so, and still exits when done', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    const dir = await mkdtemp(join(tmpdir(), 'fleetpipe-e2e-port-'))
+    try {
+      const args = [
+        'dev',
+        '--devices',
+        '0',
+        '--duration',
+        '1',
+        '--broker-port',
+        String(port),
+        '--db-port',
+        '0',
+      ]
+      const { stderr } = await run(process.execPath, [bin, ...args, '--data-dir', dir], { timeout: 60_000 })
+      expect(stderr).toMatch(new RegExp(`port ${port} was taken`))
+    } finally {
+      taken.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('refuses bad configuration with a clear error naming the setting', async () => {

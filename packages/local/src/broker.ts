@@ -13,7 +13,13 @@ export async function startBroker(options: { port: number; host?: string }): Pro
   const host = options.host ?? '127.0.0.1'
   const aedes = await Aedes.createBroker()
   const server = createServer(aedes.handle)
-  await listen(server, options.port, host)
+  try {
+    await listen(server, options.port, host)
+  } catch (error) {
+    // Its heartbeat timer would keep the process alive after everything else has stopped.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()))
+    throw error
+  }
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   return {

@@ -1,0 +1,149 @@
+/**
+ * The AWS edge under Pulumi mocks, no CLI and no cloud: resources echo their inputs back with an
+ * ARN (and a URL for queues), invokes answer for one account and region, and every registration is
+ * recorded with the options Pulumi would send the engine (`protect`, `retainOnDelete`), which the
+ * mocks' `newResource` never sees.
+ */
+import * as pulumi from '@pulumi/pulumi'
+
+export const ACCOUNT = '123456789012'
+export const REGION = 'eu-west-1'
+export const FUNCTION_TIMEOUT_SECONDS = 30
+export const IOT_DATA_HOST = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com'
+
+export interface Registration {
+  type: string
+  name: string
+  protect: boolean
+  retainOnDelete: boolean
+}
+
+interface RegisterResourceRequest {
+  getType(): string
+  getName(): string
+  getProtect(): boolean | undefined
+  getRetainondelete(): boolean | undefined
+}
+
+/** `aws:sqs/queue:Queue` → `sqs`. */
+const serviceOf = (type: string) => type.split(':')[1]?.split('/')[0] ?? 'unknown'
+
+const registrations: Registration[] = []
+
+async function setMocks(): Promise<void> {
+  await pulumi.runtime.setMocks(
+    {
+      newResource: ({ type, name, inputs }) => {
+        const physical = typeof inputs.name === 'string' ? inputs.name : name
+        const state: Record<string, unknown> = {
+          ...inputs,
+          arn: `arn:aws:${serviceOf(type)}:${REGION}:${ACCOUNT}:${physical}`,
+        }
+        if (type === 'aws:sqs/queue:Queue')
+          state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`
+        return { id: `${name}_id`, state }
+      },
+      call: ({ token, inputs }) => {
+        switch (token) {
+          case 'aws:index/getPartition:getPartition':
+            return { ...inputs, partition: 'aws' }
+          case 'aws:index/getRegion:getRegion':
+            return { ...inputs, name: REGION, region: REGION }
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { ...inputs, accountId: ACCOUNT }
+          case 'aws:iot/getEndpoint:getEndpoint':
+            return { ...inputs, endpointAddress: IOT_DATA_HOST }
+          default:
+            return inputs
+        }
+      },
+    },
+    'fleetpipe',
+    'test',
+  )
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterResourceRequest, callback: unknown): void
+  }
+  const register = monitor.registerResource.bind(monitor)
+  monitor.registerResource = (req, callback) => {
+    registrations.push({
+      type: req.getType(),
+      name: req.getName(),
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+    })
+    register(req, callback)
+  }
+}
+
+/** An output's value (mocks run no preview, so every value is known). */
+export function value<T>(input: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+  return new Promise((resolve) => pulumi.output(input).apply(resolve))
+}
+
+/** Every resource in a returned structure, found through plain objects and arrays. */
+export function resourcesIn(tree: unknown, found: pulumi.Resource[] = []): pulumi.Resource[] {
+  if (pulumi.Resource.isInstance(tree)) {
+    found.push(tree)
+  } else if (Array.isArray(tree)) {
+    for (const item of tree) resourcesIn(item, found)
+  } else if (tree !== null && typeof tree === 'object' && !pulumi.Output.isInstance(tree)) {
+    for (const item of Object.values(tree)) resourcesIn(item, found)
+  }
+  return found
+}
+
+async function buildStage(
+  aws: typeof import('@pulumi/aws'),
+  infra: typeof import('../index.ts'),
+  stage: string,
+) {
+  const edge = infra.awsEdge(aws, {
+    app: 'fleetpipe',
+    stage,
+    production: stage === 'production',
+    functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
+  })
+  const fn = {
+    functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:fleetpipe-${stage}-Ingest`,
+    functionRoleName: `fleetpipe-${stage}-IngestRole`,
+  }
+  const ingest = infra.awsIngest(aws, edge, fn)
+  // Every resource registered (its URN known) before the next stage's registrations start.
+  await Promise.all(resourcesIn({ edge, ingest }).map((resource) => value(resource.urn)))
+  return { edge, ingest, fn, registrations: registrations.splice(0) }
+}
+
+export type Stage = Awaited<ReturnType<typeof buildStage>>
+
+/**
+ * Mocks first, then the modules under test, then one program per stage. The stages share logical
+ * names: the mock monitor, unlike the engine, does not refuse a repeated URN.
+ */
+export async function buildStages(): Promise<{ dev: Stage; production: Stage }> {
+  await setMocks()
+  const aws = await import('@pulumi/aws')
+  const infra = await import('../index.ts')
+  const dev = await buildStage(aws, infra, 'dev')
+  const production = await buildStage(aws, infra, 'production')
+  return { dev, production }
+}
+
+export interface Statement {
+  Sid?: string
+  Effect: string
+  Action: string | string[]
+  Resource?: string | string[]
+  Principal?: unknown
+  Condition?: Record<string, Record<string, string>>
+}
+
+/** A policy document's statements, from the JSON the resource was given. */
+export async function statementsOf(document: pulumi.Input<string>): Promise<Statement[]> {
+  const parsed = JSON.parse(await value(document)) as { Version: string; Statement: Statement[] }
+  if (parsed.Version !== '2012-10-17') throw new Error(`policy version ${parsed.Version}`)
+  return parsed.Statement
+}
+
+export const list = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
