@@ -13,7 +13,7 @@ import {
   type TelemetryStore,
   type WriteOutcome,
 } from '@fleetpipe/core'
-import { chunk, forEachBounded, groupBy } from './_bounded.ts'
+import { chunk, forEachBounded } from './_bounded.ts'
 import { errorName, type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface TimestreamStoreOptions {
@@ -43,8 +43,8 @@ const TAKEN = new Set(['device_id', 'boot', 'fw', 'seq', 'time', 'measure_name']
 
 /**
  * Telemetry on Timestream for LiveAnalytics: one multi-measure record (`metrics`) per reading, each
- * metric a DOUBLE and `seq` a BIGINT, with device, boot and firmware as dimensions. Calls carry one
- * device's readings (at one boot and firmware), so those dimensions go in CommonAttributes once.
+ * metric a DOUBLE and `seq` a BIGINT, with device, boot and firmware as dimensions, written in as
+ * few calls of up to 100 records as the readings allow.
  *
  * `has` is left out on purpose: a lookup is a query (seconds of latency, billed by data scanned),
  * and a re-written reading is accepted idempotently, so readings older than the dedupe window are
@@ -76,8 +76,15 @@ export class TimestreamTelemetryStore implements TelemetryStore {
         }
       }
     })
-    const calls = groupBy(writable, (i) => _seriesKey(readings[i] as Reading)).flatMap((group) =>
-      chunk(group, MAX_RECORDS_PER_CALL),
+    // A series' readings sit together, and calls of up to 100 are cut from that order whatever the
+    // device: the fewest calls (a thousand readings take ten), each series mostly within one call.
+    const keys = writable.map((i) => _seriesKey(readings[i] as Reading))
+    const order = writable
+      .map((_, k) => k)
+      .sort((a, b) => (keys[a] as string).localeCompare(keys[b] as string) || a - b)
+    const calls = chunk(
+      order.map((k) => writable[k] as number),
+      MAX_RECORDS_PER_CALL,
     )
     await forEachBounded(calls, this.maxParallel, async (indices) => {
       const batch = indices.map((i) => readings[i] as Reading)
@@ -117,19 +124,24 @@ export class TimestreamTelemetryStore implements TelemetryStore {
     })
   }
 
+  /** A call of one series carries its dimensions once, in CommonAttributes; a mixed call, per record. */
   private readingsRequest(batch: readonly Reading[]): WriteRecordsCommandInput {
     const first = batch[0] as Reading
+    const series = _seriesKey(first)
+    const shared = batch.every((r) => _seriesKey(r) === series)
     return {
       DatabaseName: this.options.database,
       TableName: this.options.table,
       CommonAttributes: {
-        Dimensions: _dimensions(first.deviceId, first.boot, first.fw),
+        ...(shared ? { Dimensions: _dimensions(first.deviceId, first.boot, first.fw) } : {}),
         MeasureName: 'metrics',
         MeasureValueType: 'MULTI',
         TimeUnit: 'MILLISECONDS',
         Version: VERSION,
       },
-      Records: batch.map(_record),
+      Records: batch.map((r) =>
+        shared ? _record(r) : { ..._record(r), Dimensions: _dimensions(r.deviceId, r.boot, r.fw) },
+      ),
     }
   }
 

@@ -126,7 +126,8 @@ describe('TimestreamTelemetryStore.write', () => {
     const outcomes = await store.write(readings)
 
     expect(outcomes.every((o) => o.status === 'stored')).toBe(true)
-    expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(16)
+    // 1,200 readings: 12 calls of 100, the floor.
+    expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(12)
     expect(most).toBe(3)
   })
 
@@ -137,15 +138,17 @@ describe('TimestreamTelemetryStore.write', () => {
     const versionReason =
       'A record already exists with the same time, dimensions, measure name, and record version. A higher record version must be specified in order to update the measure value.'
     const retentionReason = 'The record timestamp is outside the time range of the memory store.'
+    // One call holds both devices, each device's readings together: a0-a3 then b0-b3.
     mock.on(WriteRecordsCommand).callsFake((input: WriteRecordsCommandInput) => {
-      if (dimensionsOf(input).device_id !== 'esp32-0002') return Promise.resolve({})
+      const devices = input.Records?.map((r) => r.Dimensions?.[0]?.Value)
+      expect(devices).toEqual([...Array(4).fill('esp32-0001'), ...Array(4).fill('esp32-0002')])
       return Promise.reject(
         new RejectedRecordsException({
           message: 'One or more records have been rejected. See RejectedRecords for details.',
           $metadata: { httpStatusCode: 419 },
           RejectedRecords: [
-            { RecordIndex: 1, Reason: versionReason, ExistingVersion: 1 },
-            { RecordIndex: 3, Reason: retentionReason },
+            { RecordIndex: 5, Reason: versionReason, ExistingVersion: 1 },
+            { RecordIndex: 7, Reason: retentionReason },
           ],
         }),
       )
@@ -164,8 +167,8 @@ describe('TimestreamTelemetryStore.write', () => {
       { status: 'stored' },
       { status: 'rejected', reason: 'out_of_retention', message: retentionReason },
     ])
-    // A rejection is final: not retried.
-    expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(2)
+    // One call, and a rejection is final: not retried.
+    expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(1)
   })
 
   it('retries a throttled call with backoff: throttled twice, then stored on the third attempt', async () => {
@@ -233,10 +236,11 @@ describe('TimestreamTelemetryStore.write', () => {
           : Promise.resolve({}),
       )
 
-    const outcomes = await store.write(interleave([readingsOf('esp32-0001', 2), readingsOf('esp32-0002', 2)]))
+    // A full call of esp32-0001, then a call of esp32-0002 alone, which is refused.
+    const outcomes = await store.write([...readingsOf('esp32-0001', 100), ...readingsOf('esp32-0002', 2)])
 
     const rejected = { status: 'rejected', reason: 'validation', message }
-    expect(outcomes).toEqual([{ status: 'stored' }, rejected, { status: 'stored' }, rejected])
+    expect(outcomes).toEqual([...Array(100).fill({ status: 'stored' }), rejected, rejected])
     expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(2)
   })
 
@@ -268,7 +272,7 @@ describe('TimestreamTelemetryStore.write', () => {
     expect(inputs().flatMap((c) => c.Records?.map((r) => r.Time))).toEqual([String(ok.ts)])
   })
 
-  it('groups one device by boot and firmware, so CommonAttributes stays true for every record', async () => {
+  it('puts the dimensions on each record when a call mixes series (here: a reboot mid-batch)', async () => {
     const { mock, store, inputs } = setup()
     mock.on(WriteRecordsCommand).resolves({})
     const before = readingsOf('esp32-0001', 2, { boot: 'boot-1' })
@@ -276,10 +280,27 @@ describe('TimestreamTelemetryStore.write', () => {
 
     await store.write([...before, ...after])
 
-    expect(inputs().map((c) => [dimensionsOf(c).boot, c.Records?.length])).toEqual([
-      ['boot-1', 2],
-      ['boot-2', 2],
+    const [call] = inputs()
+    expect(inputs()).toHaveLength(1)
+    expect(call?.CommonAttributes?.Dimensions).toBeUndefined()
+    expect(call?.Records?.map((r) => r.Dimensions?.find((d) => d.Name === 'boot')?.Value)).toEqual([
+      'boot-1',
+      'boot-1',
+      'boot-2',
+      'boot-2',
     ])
+  })
+
+  it('writes 1,000 readings of 1,000 devices in 10 calls: the floor', async () => {
+    const { mock, store, inputs } = setup()
+    mock.on(WriteRecordsCommand).resolves({})
+    const readings = Array.from({ length: 1_000 }, (_, i) => readingsOf(`esp32-${i}`, 1)[0] as Reading)
+
+    expect(new Set((await store.write(readings)).map((o) => o.status))).toEqual(new Set(['stored']))
+    expect(inputs().map((c) => c.Records?.length)).toEqual(Array(10).fill(100))
+    for (const call of inputs()) {
+      for (const record of call.Records ?? []) expect(record.Dimensions?.[0]?.Name).toBe('device_id')
+    }
   })
 
   it('makes no call for no readings', async () => {
