@@ -47,7 +47,13 @@ function coldImportMs(file: string, runs = 7): number {
 /** A stand-in SDK client: counts what is sent, answers success. */
 function countingClient() {
   const sent: unknown[] = []
-  return { sent, send: async (command: unknown) => (sent.push(command), {}) }
+  return {
+    sent,
+    send: async (command: unknown) => {
+      sent.push(command)
+      return {}
+    },
+  }
 }
 
 async function writeRecordsPer1000(): Promise<number> {
