@@ -19,7 +19,7 @@ import {
   pendingTransitions,
   seeReading,
 } from './device-state.ts'
-import { describeError, StateConflictError } from './errors.ts'
+import { describeError, StateConflictError, TransientError } from './errors.ts'
 import type {
   AlertSink,
   Clock,
@@ -230,7 +230,11 @@ async function deliver(devices: Device[], deps: IngestDeps): Promise<AlertTransi
   return transitions
 }
 
-/** Writes new readings; the store's verdict settles each one (a rejection quarantines it). */
+/**
+ * Writes new readings; the store's verdict settles each one (a rejection quarantines it). A reading
+ * left unsettled fails the batch before any state is saved: saving would mark it seen, and its
+ * retry would be taken for a duplicate and lost.
+ */
 async function write(readings: Pending<Reading>[], deps: IngestDeps, now: number): Promise<void> {
   if (readings.length === 0) return
   const outcomes = await deps.store.write(readings.map((r) => r.item))
@@ -243,6 +247,8 @@ async function write(readings: Pending<Reading>[], deps: IngestDeps, now: number
     } else reading.result.outcome = outcome.status
   })
   await settle(rejected, (entries) => deps.quarantine.put(entries), 'quarantined')
+  const unsettled = readings.find((r) => r.result.outcome === 'failed')
+  if (unsettled) throw new TransientError(unsettled.result.detail ?? 'a reading was not settled')
 }
 
 /** Runs one port call for a group of records and marks each with the outcome, or failed. */

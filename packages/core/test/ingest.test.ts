@@ -178,6 +178,24 @@ describe('ingest: failures are per record and retryable', () => {
     expect(deps.alerts.transitions.map((t) => t.type)).toEqual(['opened'])
   })
 
+  it('keeps a store-rejected reading for retry when its quarantine fails, instead of marking it seen', async () => {
+    const { deps, run } = setup()
+    deps.store.write = async (readings) =>
+      readings.map(() => ({ status: 'rejected', reason: 'too_large', message: 'no' }))
+    const put = deps.quarantine.put.bind(deps.quarantine)
+    let down = true
+    deps.quarantine.put = async (entries) => {
+      if (down) throw new TransientError('quarantine unavailable')
+      return put(entries)
+    }
+    const first = await run([temp(1, 20)])
+    expect(first.records[0]?.outcome).toBe('failed')
+    down = false
+    const retry = await run([temp(1, 20)])
+    expect(retry.records[0]?.outcome).toBe('quarantined')
+    expect(deps.quarantine.entries.map((e) => e.reason)).toEqual(['rejected_by_store'])
+  })
+
   it('lets only one of two concurrent invocations open the alert', async () => {
     const shared = new MemoryStateStore()
     // Both invocations load before either saves, as two Lambdas on one device might.
