@@ -10,6 +10,12 @@ export const QUARANTINE_REASONS = [
   'payload_too_large',
   'unknown_topic',
   'rejected_by_store',
+  /**
+   * Not refused: a message whose transient failure outlasted its retries, on a transport that
+   * cannot redeliver (an Event Hub checkpoint moves on regardless). Kept here, as a dead letter,
+   * for replay once the cause is fixed.
+   */
+  'retries_exhausted',
 ] as const
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number]
 
