@@ -52,6 +52,7 @@ export default $config({
       topicRule: edge.rule.rule.name,
       devicePolicy: edge.devicePolicy.name,
       alertTopic: edge.alerts.arn,
+      dataBucket: edge.data.bucket.bucket,
       iotDataEndpoint: edge.iotDataEndpoint,
     }
   },

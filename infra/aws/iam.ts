@@ -12,6 +12,8 @@ export interface IngestFunctionAccess {
   telemetryTableArn: pulumi.Input<string>
   stateTableArn: pulumi.Input<string>
   alertTopicArn: pulumi.Input<string>
+  /** `arn:…:{bucket}/quarantine/*`: the objects `S3Quarantine` writes, and no others. */
+  quarantineObjectsArn: pulumi.Input<string>
 }
 
 /** `fleet/{deviceId}/commands`, for any device: the only topics the function publishes to. */
@@ -56,6 +58,12 @@ export function ingestFunctionStatements(access: IngestFunctionAccess): PolicySt
       Effect: 'Allow',
       Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
       Resource: [access.stateTableArn],
+    },
+    {
+      Sid: 'WriteQuarantine',
+      Effect: 'Allow',
+      Action: ['s3:PutObject'],
+      Resource: [access.quarantineObjectsArn],
     },
     {
       Sid: 'PublishAlerts',

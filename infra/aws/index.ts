@@ -4,8 +4,9 @@
  * the function (its policy and its event source). One call could not do both: the function needs
  * the stores' names before it exists, and the event source needs the function.
  */
-import type * as pulumi from '@pulumi/pulumi'
+import * as pulumi from '@pulumi/pulumi'
 import { alertTopic } from './alerts.ts'
+import { dataBucket, QUARANTINE_PREFIX } from './bucket.ts'
 import { type Aws, awsContext, type StageArgs } from './common.ts'
 import { INGEST_BATCH, ingestEventSource } from './event-source.ts'
 import { ingestFunctionPolicy } from './iam.ts'
@@ -15,6 +16,7 @@ import { maxAgeMs, stateStore, telemetryStore } from './stores.ts'
 import { ingestTopicRule } from './topic-rule.ts'
 
 export { alertTopic } from './alerts.ts'
+export { dataBucket, QUARANTINE_DAYS, QUARANTINE_PREFIX } from './bucket.ts'
 export {
   type Aws,
   type AwsContext,
@@ -40,6 +42,7 @@ export function awsEdge(aws: Aws, args: AwsEdgeArgs) {
   const telemetry = telemetryStore(aws, args)
   const state = stateStore(aws, args)
   const alerts = alertTopic(aws, args)
+  const data = dataBucket(aws, args)
   const queues = ingestQueues(aws, { ...args, batchingWindowSeconds: INGEST_BATCH.windowSeconds })
   const rule = ingestTopicRule(aws, { ...args, context, queue: queues.queue })
   const device = devicePolicy(aws, { ...args, context })
@@ -54,6 +57,7 @@ export function awsEdge(aws: Aws, args: AwsEdgeArgs) {
     telemetry,
     state,
     alerts,
+    data,
     queues,
     rule,
     devicePolicy: device,
@@ -71,6 +75,7 @@ export function ingestEnvironment(edge: AwsEdge): Record<string, pulumi.Input<st
     FLEETPIPE_TIMESTREAM_TABLE: edge.telemetry.table.tableName,
     FLEETPIPE_STATE_TABLE: edge.state.name,
     FLEETPIPE_ALERT_TOPIC_ARN: edge.alerts.arn,
+    FLEETPIPE_QUARANTINE_BUCKET: edge.data.bucket.bucket,
     // The horizon the store accepts (see TELEMETRY_RETENTION); FLEETPIPE_RULES unset: the core's rules.
     FLEETPIPE_MAX_AGE_MS: String(maxAgeMs(edge.telemetry.retention)),
     FLEETPIPE_IOT_DATA_ENDPOINT: edge.iotDataEndpoint,
@@ -89,6 +94,7 @@ export function awsIngest(
     telemetryTableArn: edge.telemetry.table.arn,
     stateTableArn: edge.state.arn,
     alertTopicArn: edge.alerts.arn,
+    quarantineObjectsArn: pulumi.interpolate`${edge.data.bucket.arn}/${QUARANTINE_PREFIX}*`,
   })
   const eventSource = ingestEventSource(aws, {
     queueArn: edge.queues.queue.arn,

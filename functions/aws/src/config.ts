@@ -22,6 +22,8 @@ export const EnvSchema = z.object({
   FLEETPIPE_TIMESTREAM_TABLE: name,
   FLEETPIPE_STATE_TABLE: name,
   FLEETPIPE_ALERT_TOPIC_ARN: name.regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN'),
+  /** Where quarantined messages go (`quarantine/…` NDJSON objects, see S3Quarantine). */
+  FLEETPIPE_QUARANTINE_BUCKET: name,
   /** Without it, the rules shipped with the core (`defaultRules`). */
   FLEETPIPE_RULES: rulesJson.optional(),
   FLEETPIPE_MAX_AGE_MS: z.coerce.number().int().positive().optional(),
@@ -37,6 +39,7 @@ export interface AwsConfig {
   timestream: { database: string; table: string }
   stateTable: string
   alertTopicArn: string
+  quarantineBucket: string
   rules: Rule[]
   maxAgeMs?: number
   iotDataEndpoint?: string
@@ -55,6 +58,7 @@ export function loadConfig(env: Record<string, string | undefined>): AwsConfig {
     timestream: { database: vars.FLEETPIPE_TIMESTREAM_DATABASE, table: vars.FLEETPIPE_TIMESTREAM_TABLE },
     stateTable: vars.FLEETPIPE_STATE_TABLE,
     alertTopicArn: vars.FLEETPIPE_ALERT_TOPIC_ARN,
+    quarantineBucket: vars.FLEETPIPE_QUARANTINE_BUCKET,
     rules: vars.FLEETPIPE_RULES ?? defaultRules,
     maxAgeMs: vars.FLEETPIPE_MAX_AGE_MS,
     iotDataEndpoint: vars.FLEETPIPE_IOT_DATA_ENDPOINT,

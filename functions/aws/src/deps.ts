@@ -1,19 +1,20 @@
 /** The AWS wiring: SDK clients and the adapters from `@fleetpipe/aws`. The only module that names them. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SNSClient } from '@aws-sdk/client-sns'
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import {
   DynamoDbStateStore,
   IotCommandPublisher,
+  S3Quarantine,
   SnsAlertSink,
   TimestreamTelemetryStore,
 } from '@fleetpipe/aws'
 import { type IngestDeps, systemClock } from '@fleetpipe/core'
 import { defaultLogger, type HandlerOptions } from './_report.ts'
 import { loadConfig } from './config.ts'
-import { LogQuarantine } from './log-quarantine.ts'
 
 /**
  * The adapters and handler options for this environment. Called once per cold start, so the SDK
@@ -33,8 +34,7 @@ export function depsFromEnv(env: Record<string, string | undefined>): {
   const deps: IngestDeps = {
     store: new TimestreamTelemetryStore(new TimestreamWriteClient({}), config.timestream),
     state: new DynamoDbStateStore(doc, { table: config.stateTable }),
-    // An S3 quarantine adapter is the next step (see LogQuarantine).
-    quarantine: new LogQuarantine(logger),
+    quarantine: new S3Quarantine(new S3Client({}), { bucket: config.quarantineBucket }),
     alerts: new SnsAlertSink(new SNSClient({}), { topicArn: config.alertTopicArn }),
     commands: new IotCommandPublisher(iot),
     clock: systemClock,

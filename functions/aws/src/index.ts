@@ -13,7 +13,6 @@ export { type AwsConfig, EnvSchema, loadConfig } from './config.ts'
 export { depsFromEnv } from './deps.ts'
 export { type Publish, quietLogger, sqsEventOf } from './emulate.ts'
 export { createIotRuleHandler, type IotRuleHandler } from './iot-rule.ts'
-export { LogQuarantine } from './log-quarantine.ts'
 export {
   type IotRuleEvent,
   IotRuleEventSchema,

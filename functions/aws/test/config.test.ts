@@ -8,6 +8,7 @@ const env = {
   FLEETPIPE_TIMESTREAM_TABLE: 'telemetry',
   FLEETPIPE_STATE_TABLE: 'fleetpipe-dev-state',
   FLEETPIPE_ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleetpipe-dev-alerts',
+  FLEETPIPE_QUARANTINE_BUCKET: 'fleetpipe-dev-data-0a1b2c3',
 }
 
 describe('Lambda configuration', () => {
@@ -17,6 +18,7 @@ describe('Lambda configuration', () => {
       timestream: { database: 'fleetpipe', table: 'telemetry' },
       stateTable: 'fleetpipe-dev-state',
       alertTopicArn: env.FLEETPIPE_ALERT_TOPIC_ARN,
+      quarantineBucket: 'fleetpipe-dev-data-0a1b2c3',
       rules: defaultRules,
       maxAgeMs: 3_600_000,
       iotDataEndpoint: undefined,

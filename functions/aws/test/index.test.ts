@@ -1,7 +1,7 @@
+import { S3Quarantine } from '@fleetpipe/aws'
 import { ConfigError } from '@fleetpipe/core'
 import { describe, expect, it } from 'vitest'
 import { depsFromEnv, handler, iotRuleHandler } from '../src/index.ts'
-import { LogQuarantine } from '../src/log-quarantine.ts'
 import { sqsEvent } from './_events.ts'
 
 describe('the Lambda entry', () => {
@@ -18,9 +18,10 @@ describe('the Lambda entry', () => {
       FLEETPIPE_TIMESTREAM_TABLE: 'telemetry',
       FLEETPIPE_STATE_TABLE: 'fleetpipe-dev-state',
       FLEETPIPE_ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleetpipe-dev-alerts',
+      FLEETPIPE_QUARANTINE_BUCKET: 'fleetpipe-dev-data-0a1b2c3',
     })
     expect(Object.keys(deps).sort()).toEqual(['alerts', 'clock', 'commands', 'quarantine', 'state', 'store'])
-    expect(deps.quarantine).toBeInstanceOf(LogQuarantine)
+    expect(deps.quarantine).toBeInstanceOf(S3Quarantine)
     expect(options).toMatchObject({ stage: 'dev' })
     expect(options.rules.length).toBeGreaterThan(0)
   })

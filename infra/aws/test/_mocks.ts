@@ -33,8 +33,17 @@ const registrations: Registration[] = []
 async function setMocks(): Promise<void> {
   await pulumi.runtime.setMocks(
     {
-      newResource: ({ type, name, inputs }) => {
-        const physical = typeof inputs.name === 'string' ? inputs.name : name
+      newResource: ({ type, name, inputs: given }) => {
+        let inputs = given
+        // A bucket named by prefix gets a suffix, as Pulumi's auto-naming gives it.
+        if (type === 'aws:s3/bucket:Bucket' && typeof inputs.bucketPrefix === 'string')
+          inputs = { ...inputs, bucket: `${inputs.bucketPrefix}0a1b2c3` }
+        const physical =
+          typeof inputs.name === 'string'
+            ? inputs.name
+            : typeof inputs.bucket === 'string'
+              ? inputs.bucket
+              : name
         const state: Record<string, unknown> = {
           ...inputs,
           arn: `arn:aws:${serviceOf(type)}:${REGION}:${ACCOUNT}:${physical}`,

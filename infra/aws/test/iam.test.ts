@@ -56,13 +56,14 @@ describe('IAM', () => {
         }
       }
     }
-    expect(statements).toBe(2 * (6 + 1 + 1 + 1 + 1))
+    expect(statements).toBe(2 * (7 + 1 + 1 + 1 + 1))
   })
 
   it('grants on the ARNs this stack created, and `*` only for timestream:DescribeEndpoints', async () => {
     for (const stage of [dev, production]) {
       const created = await createdArns(stage)
       created.add(COMMAND_TOPICS)
+      created.add(`${await value(stage.edge.data.bucket.arn)}/quarantine/*`)
       for (const { name, document } of await iamDocuments(stage)) {
         if (name.includes('aws:iam/role:Role')) continue // trust policies name a principal, not resources
         for (const statement of await statementsOf(document)) {
@@ -103,6 +104,12 @@ describe('IAM', () => {
         Effect: 'Allow',
         Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
         Resource: [await value(dev.edge.state.arn)],
+      },
+      {
+        Sid: 'WriteQuarantine',
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: [`${await value(dev.edge.data.bucket.arn)}/quarantine/*`],
       },
       {
         Sid: 'PublishAlerts',

@@ -16,6 +16,7 @@ const DATA_TYPES = [
   'aws:timestreamwrite/table:Table',
   'aws:dynamodb/table:Table',
   'aws:sqs/queue:Queue',
+  'aws:s3/bucket:Bucket',
 ]
 
 describe('stages', () => {
@@ -40,6 +41,7 @@ describe('stages', () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual([
+      'DataBucket',
       'IngestDeadLetterQueue',
       'IngestQueue',
       'IngestRuleErrorQueue',
@@ -68,6 +70,28 @@ describe('stages', () => {
     expect(await value(production.edge.state.pointInTimeRecovery)).toEqual({ enabled: true })
   })
 
+  it('keeps the bucket private, expires quarantine by stage, and empties dev buckets on removal', async () => {
+    for (const stage of [dev, production]) {
+      const { bucket, publicAccess, lifecycle } = stage.edge.data
+      expect(await value(bucket.bucketPrefix)).toBe(`fleetpipe-${stage.edge.stage}-data-`)
+      expect(await value(publicAccess.bucket)).toBe(await value(bucket.id))
+      expect(await value(publicAccess.blockPublicAcls)).toBe(true)
+      expect(await value(publicAccess.blockPublicPolicy)).toBe(true)
+      expect(await value(publicAccess.ignorePublicAcls)).toBe(true)
+      expect(await value(publicAccess.restrictPublicBuckets)).toBe(true)
+      expect(await value(lifecycle.rules)).toEqual([
+        {
+          id: 'expire-quarantine',
+          status: 'Enabled',
+          filter: { prefix: 'quarantine/' },
+          expiration: { days: stage === dev ? 14 : 90 },
+        },
+      ])
+    }
+    expect(await value(dev.edge.data.bucket.forceDestroy)).toBe(true)
+    expect(await value(production.edge.data.bucket.forceDestroy)).toBe(false)
+  })
+
   it('names everything per stage, so two stages share an account', async () => {
     expect(await value(dev.edge.state.name)).toBe('fleetpipe-dev-state')
     expect(await value(production.edge.state.name)).toBe('fleetpipe-production-state')
@@ -87,6 +111,7 @@ describe('stages', () => {
         },
         stateTable: await value(stage.edge.state.name),
         alertTopicArn: await value(stage.edge.alerts.arn),
+        quarantineBucket: await value(stage.edge.data.bucket.bucket),
         iotDataEndpoint: `https://${IOT_DATA_HOST}`,
         // The horizon is what the memory store accepts.
         maxAgeMs: stage.edge.telemetry.retention.memoryStoreHours * 3_600_000,

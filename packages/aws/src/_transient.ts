@@ -16,6 +16,8 @@ const TRANSIENT_NAMES = new Set([
   'ServiceUnavailableException',
   'TimeoutError',
   'RequestTimeout',
+  // S3: another conditional write to the same key was in flight; the retry sees it done.
+  'ConditionalRequestConflict',
 ])
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE'])

@@ -8,5 +8,6 @@ export {
   StepFunctionsTrigger,
   type StepFunctionsTriggerOptions,
 } from './pipeline-triggers.ts'
+export { S3Quarantine, type S3QuarantineOptions } from './s3-quarantine.ts'
 export { type SnsAlertOptions, SnsAlertSink } from './sns-alerts.ts'
 export { type TimestreamStoreOptions, TimestreamTelemetryStore } from './timestream-store.ts'
