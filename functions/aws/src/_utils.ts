@@ -5,7 +5,7 @@
  */
 import type { InboundMessage } from '@fleetpipe/core'
 import type { SQSRecord } from 'aws-lambda'
-import type * as z from 'zod'
+import type * as z from 'zod/mini'
 import { type IotRuleEvent, IotRuleEventSchema, NO_CLIENT_ID } from './rule-sql.ts'
 
 export interface Translated {
@@ -68,7 +68,7 @@ function sentAt(record: SQSRecord, now: number): number {
   return Number.isFinite(sent) ? sent : now
 }
 
-function firstIssue(error: z.ZodError, prefix: string): { path: string; issue: string } {
+function firstIssue(error: z.core.$ZodError, prefix: string): { path: string; issue: string } {
   const issue = error.issues[0]
   const path = [prefix, ...(issue?.path.map(String) ?? [])].filter(Boolean).join('.')
   return { path, issue: issue?.message ?? 'not the rule projection' }

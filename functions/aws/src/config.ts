@@ -3,35 +3,42 @@
  * into a typed object. A bad value is a ConfigError naming each variable and what it must be.
  */
 import { ConfigError, defaultRules, parseRules, type Rule } from '@fleetpipe/core'
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
-const name = z.string({ error: 'must be set' }).trim().min(1, 'must be set')
+const name = z.string({ error: 'must be set' }).check(z.trim(), z.minLength(1, 'must be set'))
 
-const rulesJson = z.string().transform((text, ctx): Rule[] => {
-  try {
-    return parseRules(JSON.parse(text))
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${(error as Error).message}` })
-    return z.NEVER
-  }
-})
+const rulesJson = z.pipe(
+  z.string(),
+  z.transform((text, ctx): Rule[] => {
+    try {
+      return parseRules(JSON.parse(text))
+    } catch (error) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `must be a JSON array of rules: ${(error as Error).message}`,
+        input: text,
+      })
+      return z.NEVER
+    }
+  }),
+)
 
 export const EnvSchema = z.object({
   FLEETPIPE_STAGE: name,
   FLEETPIPE_TIMESTREAM_DATABASE: name,
   FLEETPIPE_TIMESTREAM_TABLE: name,
   FLEETPIPE_STATE_TABLE: name,
-  FLEETPIPE_ALERT_TOPIC_ARN: name.regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN'),
+  FLEETPIPE_ALERT_TOPIC_ARN: name.check(z.regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN')),
   /** Where quarantined messages go (`quarantine/…` NDJSON objects, see S3Quarantine). */
   FLEETPIPE_QUARANTINE_BUCKET: name,
   /** Without it, the rules shipped with the core (`defaultRules`). */
-  FLEETPIPE_RULES: rulesJson.optional(),
-  FLEETPIPE_MAX_AGE_MS: z.coerce.number().int().positive().optional(),
+  FLEETPIPE_RULES: z.optional(rulesJson),
+  FLEETPIPE_MAX_AGE_MS: z.optional(z.coerce.number().check(z.int(), z.positive())),
   /**
    * The account's `iot:Data-ATS` endpoint (`aws iot describe-endpoint --endpoint-type iot:Data-ATS`),
    * which AWS recommends over the SDK's default data-plane endpoint.
    */
-  FLEETPIPE_IOT_DATA_ENDPOINT: z.url({ protocol: /^https$/ }).optional(),
+  FLEETPIPE_IOT_DATA_ENDPOINT: z.optional(z.url({ protocol: /^https$/ })),
 })
 
 export interface AwsConfig {

@@ -3,7 +3,7 @@
  * the local emulation applies `projectRuleEvent`, and the handlers parse what it delivers with
  * `IotRuleEventSchema`.
  */
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 /** `encode()` needs 2016-03-23 or later; pinned so a newer engine version cannot change the output. */
 export const RULE_SQL_VERSION = '2016-03-23'
@@ -30,9 +30,9 @@ export const RULE_SQL =
 export const IotRuleEventSchema = z.object({
   /** The MQTT payload, base64. */
   payload: z.base64(),
-  topic: z.string().min(1),
-  clientId: z.string().optional(),
-  receivedAt: z.int().min(0),
+  topic: z.string().check(z.minLength(1)),
+  clientId: z.optional(z.string()),
+  receivedAt: z.int().check(z.minimum(0)),
 })
 export type IotRuleEvent = z.infer<typeof IotRuleEventSchema>
 

@@ -3,7 +3,8 @@
  * readings, a status update, or quarantine entries with a machine-readable reason and field path.
  * Nothing here throws on bad input.
  */
-import type * as z from 'zod'
+
+import type * as z from 'zod/mini'
 import { fastReading } from './_fast-path.ts'
 import type { StatusUpdate } from './ports.ts'
 import { boundedRaw, type QuarantineEntry, type QuarantineReason } from './quarantine.ts'
@@ -190,7 +191,7 @@ function checkTimestamp(ts: number, { now, maxAgeMs }: DecodeOptions): string | 
   return undefined
 }
 
-function firstIssue(error: z.ZodError): [path: string, message: string] {
+function firstIssue(error: z.core.$ZodError): [path: string, message: string] {
   const issue = error.issues[0]
   if (!issue) return ['', 'invalid payload']
   const path = issue.path.map(String).join('.')

@@ -3,7 +3,8 @@
  * reading, whether its condition holds; the alert lifecycle (alerts.ts) turns that into
  * transitions. New rule kinds join the discriminated union and `detect`.
  */
-import * as z from 'zod'
+import * as z from 'zod/mini'
+import './_zod-messages.ts'
 import { METRIC_NAME_PATTERN } from './wire.ts'
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const
@@ -11,55 +12,63 @@ export const Severity = z.enum(SEVERITIES)
 export type Severity = z.infer<typeof Severity>
 
 const CommandSpec = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
-  args: z.record(z.string(), z.unknown()).optional(),
+  name: z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/)),
+  args: z.optional(z.record(z.string(), z.unknown())),
 })
 
 const RuleBase = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'rule ids are lower-case letters, digits, . _ -'),
-  metric: z.string().regex(METRIC_NAME_PATTERN),
+  id: z
+    .string()
+    .check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'rule ids are lower-case letters, digits, . _ -')),
+  metric: z.string().check(z.regex(METRIC_NAME_PATTERN)),
   severity: Severity,
   /** Which devices the rule watches: `*` wildcards over the device id. */
-  devices: z.string().default('*'),
+  devices: z._default(z.string(), '*'),
   /** Sent to the device when an alert opens. */
-  command: CommandSpec.optional(),
+  command: z.optional(CommandSpec),
 })
 
 /**
  * "above 80, clears below 75": the condition holds while the value is beyond the threshold and
  * lets go only once it is back past `clear`, so a value hovering at the edge does not flap.
  */
-export const ThresholdRuleSchema = RuleBase.extend({
-  kind: z.literal('threshold'),
-  above: z.number().optional(),
-  below: z.number().optional(),
-  clear: z.number().optional(),
-}).superRefine((rule, ctx) => {
-  if ((rule.above === undefined) === (rule.below === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['above'], message: 'set exactly one of above or below' })
-    return
-  }
-  if (rule.clear === undefined) return
-  if (rule.above !== undefined && rule.clear > rule.above) {
-    ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or below `above`' })
-  }
-  if (rule.below !== undefined && rule.clear < rule.below) {
-    ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or above `below`' })
-  }
-})
+export const ThresholdRuleSchema = z
+  .extend(RuleBase, {
+    kind: z.literal('threshold'),
+    above: z.optional(z.number()),
+    below: z.optional(z.number()),
+    clear: z.optional(z.number()),
+  })
+  .check(
+    z.superRefine((rule, ctx) => {
+      if ((rule.above === undefined) === (rule.below === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['above'], message: 'set exactly one of above or below' })
+        return
+      }
+      if (rule.clear === undefined) return
+      if (rule.above !== undefined && rule.clear > rule.above) {
+        ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or below `above`' })
+      }
+      if (rule.below !== undefined && rule.clear < rule.below) {
+        ctx.addIssue({ code: 'custom', path: ['clear'], message: 'clear must be at or above `below`' })
+      }
+    }),
+  )
 
 export const RuleSchema = z.discriminatedUnion('kind', [ThresholdRuleSchema])
 export type Rule = z.infer<typeof RuleSchema>
 export type RuleInput = z.input<typeof RuleSchema>
 
-export const RulesSchema = z.array(RuleSchema).superRefine((rules, ctx) => {
-  const seen = new Set<string>()
-  rules.forEach((rule, i) => {
-    if (seen.has(rule.id))
-      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${rule.id}` })
-    seen.add(rule.id)
-  })
-})
+export const RulesSchema = z.array(RuleSchema).check(
+  z.superRefine((rules, ctx) => {
+    const seen = new Set<string>()
+    rules.forEach((rule, i) => {
+      if (seen.has(rule.id))
+        ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${rule.id}` })
+      seen.add(rule.id)
+    })
+  }),
+)
 
 /** Parses rules, naming the rule and field of the first problem. */
 export function parseRules(input: unknown): Rule[] {

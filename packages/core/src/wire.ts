@@ -2,7 +2,8 @@
  * Wire format v1: the topics and payloads that devices and every cloud edge agree on.
  * The zod schemas here are the single source of truth for fleetpipe's message types.
  */
-import * as z from 'zod'
+import * as z from 'zod/mini'
+import './_zod-messages.ts'
 
 export const WIRE_VERSION = 1
 /** AWS IoT Core refuses larger publishes, so no device can rely on more. */
@@ -40,28 +41,31 @@ export function parseTopic(topic: string): { deviceId: string; channel: Channel 
   return { deviceId: topic.slice(6, slash), channel }
 }
 
-const DeviceId = z.string().regex(DEVICE_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9._:-]')
+const DeviceId = z.string().check(z.regex(DEVICE_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9._:-]'))
 
 /** A boot id tells a device's restarts apart; firmware may send a counter or a random token. */
-const BootId = z
-  .union([z.string().regex(DEVICE_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9._:-]'), z.int().min(0)])
-  .transform(String)
+const BootId = z.pipe(
+  z.union([DeviceId, z.int().check(z.minimum(0))]),
+  z.transform((boot) => String(boot)),
+)
 
 const Metrics = z
   .record(
-    z.string().regex(METRIC_NAME_PATTERN, 'metric names are [a-z][a-z0-9_]{0,63}'),
+    z.string().check(z.regex(METRIC_NAME_PATTERN, 'metric names are [a-z][a-z0-9_]{0,63}')),
     z.number({ error: 'must be a finite number' }),
   )
-  .refine((m) => {
-    const n = Object.keys(m).length
-    return n >= 1 && n <= MAX_METRICS
-  }, `must hold 1 to ${MAX_METRICS} metrics`)
+  .check(
+    z.refine((m) => {
+      const n = Object.keys(m).length
+      return n >= 1 && n <= MAX_METRICS
+    }, `must hold 1 to ${MAX_METRICS} metrics`),
+  )
 
-const EpochMs = z.int().min(0)
-const Seq = z.int().min(0)
+const EpochMs = z.int().check(z.minimum(0))
+const Seq = z.int().check(z.minimum(0))
 /** Printable ASCII: firmware versions end up in text columns and log lines. */
 export const FIRMWARE_PATTERN = /^[\x20-\x7e]{1,32}$/
-const Firmware = z.string().regex(FIRMWARE_PATTERN, 'must be 1-32 printable ASCII characters')
+const Firmware = z.string().check(z.regex(FIRMWARE_PATTERN, 'must be 1-32 printable ASCII characters'))
 
 /** One reading as sent in a single message. Unknown fields are ignored so v1 can grow compatibly. */
 export const TelemetrySchema = z.object({
@@ -69,18 +73,18 @@ export const TelemetrySchema = z.object({
   deviceId: DeviceId,
   ts: EpochMs,
   seq: Seq,
-  boot: BootId.optional(),
+  boot: z.optional(BootId),
   metrics: Metrics,
-  fw: Firmware.optional(),
+  fw: z.optional(Firmware),
 })
 
 /** Several readings in one message, as battery firmware sends after waking. */
 export const TelemetryBatchSchema = z.object({
   v: z.literal(WIRE_VERSION),
   deviceId: DeviceId,
-  boot: BootId.optional(),
-  fw: Firmware.optional(),
-  readings: z.array(z.unknown()).min(1).max(MAX_BATCH_READINGS),
+  boot: z.optional(BootId),
+  fw: z.optional(Firmware),
+  readings: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_BATCH_READINGS)),
 })
 
 /** A reading inside a batch: device, boot and firmware come from the envelope. */
@@ -91,9 +95,9 @@ export const StatusSchema = z.object({
   v: z.literal(WIRE_VERSION),
   deviceId: DeviceId,
   state: z.enum(['online', 'offline']),
-  ts: EpochMs.optional(),
-  boot: BootId.optional(),
-  fw: Firmware.optional(),
+  ts: z.optional(EpochMs),
+  boot: z.optional(BootId),
+  fw: z.optional(Firmware),
 })
 
 export type Telemetry = z.infer<typeof TelemetrySchema>
