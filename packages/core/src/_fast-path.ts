@@ -16,24 +16,48 @@ import {
 export function fastReading(body: Record<string, unknown>): Reading | undefined {
   const { v, deviceId, ts, seq, boot, metrics, fw } = body
   if (v !== WIRE_VERSION) return undefined
-  if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) return undefined
+  if (typeof deviceId !== 'string' || !ids.valid(deviceId)) return undefined
   if (!isCount(ts) || !isCount(seq)) return undefined
   let bootId = ''
-  if (typeof boot === 'string' && DEVICE_ID_PATTERN.test(boot)) bootId = boot
+  if (typeof boot === 'string' && ids.valid(boot)) bootId = boot
   else if (isCount(boot)) bootId = String(boot)
   else if (boot !== undefined) return undefined
-  if (fw !== undefined && (typeof fw !== 'string' || !FIRMWARE_PATTERN.test(fw))) return undefined
+  if (fw !== undefined && (typeof fw !== 'string' || !firmware.valid(fw))) return undefined
   if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return undefined
   let count = 0
   for (const name in metrics) {
     const value = (metrics as Record<string, unknown>)[name]
-    if (typeof value !== 'number' || !Number.isFinite(value) || !METRIC_NAME_PATTERN.test(name))
-      return undefined
+    if (typeof value !== 'number' || !Number.isFinite(value) || !metricNames.valid(name)) return undefined
     count++
   }
   if (count < 1 || count > MAX_METRICS) return undefined
   return { deviceId, boot: bootId, seq, ts, metrics: metrics as Record<string, number>, fw }
 }
+
+/**
+ * A fleet repeats the same few strings in every message — its device ids, boot ids, firmware
+ * versions and a handful of metric names — so each is checked against its pattern once and then
+ * found in a set. The set is bounded: when full, it starts over.
+ */
+class ValidStrings {
+  private readonly seen = new Set<string>()
+  constructor(
+    private readonly pattern: RegExp,
+    private readonly limit: number,
+  ) {}
+
+  valid(text: string): boolean {
+    if (this.seen.has(text)) return true
+    if (!this.pattern.test(text)) return false
+    if (this.seen.size >= this.limit) this.seen.clear()
+    this.seen.add(text)
+    return true
+  }
+}
+
+const ids = new ValidStrings(DEVICE_ID_PATTERN, 100_000)
+const firmware = new ValidStrings(FIRMWARE_PATTERN, 1_000)
+const metricNames = new ValidStrings(METRIC_NAME_PATTERN, 10_000)
 
 function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0
