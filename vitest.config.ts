@@ -20,7 +20,7 @@ export default defineConfig({
         // One file at a time: against a shared Mosquitto, files would see each other's devices.
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           testTimeout: 30_000,
           fileParallelism: false,
         },

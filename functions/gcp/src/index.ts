@@ -40,6 +40,7 @@ export {
 } from './message-published.ts'
 export { createPubSubHandler, type HandlerOptions, type PubSubHandler } from './pubsub.ts'
 export { FUNCTION_NAME, registerIngest } from './register.ts'
+export { type ServedFunction, serveLocally } from './serve.ts'
 
 let wiring: Promise<PubSubHandler> | undefined
 
