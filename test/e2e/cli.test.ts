@@ -178,3 +178,28 @@ describe('fleetpipe dev, then query and quarantine', () => {
     expect((failed as { stderr: string }).stderr).toMatch(/--rate \(FLEETPIPE_RATE\)/)
   })
 })
+
+describe('fleetpipe dev --cloud', () => {
+  it.each([
+    ['aws', 'the AWS handler'],
+    ['gcp', 'the GCP function'],
+    ['azure', 'the Azure function'],
+  ])('%s: the fleet goes through %s, and nothing is lost', async (cloud, through) => {
+    const dir = await mkdtemp(join(tmpdir(), `fleetpipe-e2e-${cloud}-`))
+    try {
+      const args = ['dev', '--cloud', cloud, '--devices', '10', '--rate', '2', '--duration', '4', '--json']
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [bin, ...args, '--data-dir', dir, '--broker-port', '0', '--db-port', '0'],
+        { timeout: 90_000 },
+      )
+      expect(stderr).toContain(`through ${through}`)
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Summary
+      expect(summary.lost).toBe(0)
+      expect(summary.stored).toBeGreaterThan(0)
+      expect(summary.received).toBe(summary.stored + summary.duplicates + summary.quarantined)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,10 +1,11 @@
 /**
- * The local path and the AWS handler (fed the SQS events AWS would deliver) give the same
- * outcomes, rows, quarantine reasons and alerts for the same publishes.
+ * `fleetpipe dev --cloud …`: the local path and each cloud's handler, wired as the local runtime
+ * wires them (fed the events their platform would deliver), give the bridge the same outcomes and
+ * leave the same rows, quarantine entries, alerts and commands for the same publishes.
  */
 import type { InboundMessage, IngestResult } from '@fleetpipe/core'
 import { ManualClock, MemoryCommandPublisher } from '@fleetpipe/core/memory'
-import { awsIngest, type Ingest, localIngest } from '@fleetpipe/local'
+import { type Cloud, cloudIngest } from '@fleetpipe/local'
 import { afterEach, describe, expect, it } from 'vitest'
 import { NOW, overTemperature } from '../../packages/core/test/_fixtures.ts'
 import { type TestDatabase, testDatabase } from '../support/targets.ts'
@@ -54,15 +55,22 @@ const batches: InboundMessage[][] = [
   [reading('p-1', 3, 90), reading('p-1', 4, 60), reading('p-1', 1, 70)],
 ]
 
-async function run(
-  make: (db: TestDatabase['db'], commands: MemoryCommandPublisher) => Promise<Ingest> | Ingest,
-) {
+async function run(cloud: Cloud) {
   const database = await testDatabase()
   open.push(database)
   const commands = new MemoryCommandPublisher()
-  const ingest = await make(database.db, commands)
+  const route = await cloudIngest(cloud, database.db, {
+    rules: overTemperature,
+    maxAgeMs: 86_400_000,
+    commands,
+    clock: new ManualClock(NOW),
+  })
   const results: IngestResult[] = []
-  for (const batch of batches) results.push(await ingest(batch))
+  try {
+    for (const batch of batches) results.push(await route.ingest(batch))
+  } finally {
+    await route.stop()
+  }
   const { db } = database
   return {
     outcomes: results.map((r) =>
@@ -82,35 +90,32 @@ async function run(
   }
 }
 
-describe('the AWS handler and the local path agree', () => {
-  it('on outcomes, rows, quarantine, alerts and commands', async () => {
-    const options = (commands: MemoryCommandPublisher) => ({
-      rules: overTemperature,
-      maxAgeMs: 86_400_000,
-      commands,
-      clock: new ManualClock(NOW),
-    })
-    const local = await run((db, commands) => localIngest(db, options(commands)))
-    const aws = await run((db, commands) => awsIngest(db, options(commands)))
+let localRun: ReturnType<typeof run> | undefined
 
-    expect(aws).toEqual(local)
-    // And the scenario exercised what it claims to.
-    expect(local.counts[0]).toMatchObject({
-      received: 9,
-      stored: 4,
-      duplicates: 1,
-      quarantined: 4,
-      statuses: 1,
-    })
-    expect(local.quarantine.map(([reason]) => reason).sort()).toEqual([
-      'device_mismatch',
-      'invalid_json',
-      'schema',
-      'timestamp_out_of_range',
-    ])
-    expect(local.alerts).toEqual([
-      expect.objectContaining({ state: 'cleared', severity: 'critical', value: 86 }),
-    ])
-    expect(local.commands).toHaveLength(1)
-  })
+describe('the local runtime through each cloud handler', () => {
+  it.each(['aws', 'gcp', 'azure'] as const)(
+    '%s agrees with the local path on outcomes, rows, quarantine, alerts and commands',
+    async (cloud) => {
+      const local = await run('local')
+      expect(await run(cloud)).toEqual(local)
+      // And the scenario exercised what it claims to.
+      expect(local.counts[0]).toMatchObject({
+        received: 9,
+        stored: 4,
+        duplicates: 1,
+        quarantined: 4,
+        statuses: 1,
+      })
+      expect(local.quarantine.map(([reason]) => reason).sort()).toEqual([
+        'device_mismatch',
+        'invalid_json',
+        'schema',
+        'timestamp_out_of_range',
+      ])
+      expect(local.alerts).toEqual([
+        expect.objectContaining({ state: 'cleared', severity: 'critical', value: 86 }),
+      ])
+      expect(local.commands).toHaveLength(1)
+    },
+  )
 })

@@ -13,7 +13,7 @@ const USAGE = `fleetpipe — telemetry pipeline for device fleets
 
 Usage:
   fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
-                [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws] [--json]
+                [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
                   [--since 1h] [--bucket 1m] [--open] [--json]
   fleetpipe quarantine [list|replay] [--reason R] [--device ID] [--id N] [--limit N] [--all] [--json]

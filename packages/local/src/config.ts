@@ -4,6 +4,7 @@
  */
 import { ConfigError, DEFAULT_MAX_AGE_MS } from '@fleetpipe/core'
 import * as z from 'zod'
+import { CLOUDS } from './cloud-ingest.ts'
 import { parseDuration } from './format.ts'
 
 const port = z.coerce.number().int().min(0).max(65_535)
@@ -53,8 +54,8 @@ export const ConfigSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
   batchMs: z.coerce.number().int().min(1).max(10_000).default(20),
   bridgeId: z.string().min(1).max(64).default('fleetpipe-bridge'),
-  /** `aws`: every batch goes through the AWS handler, as the SQS event AWS would deliver. */
-  cloud: z.enum(['local', 'aws']).default('local'),
+  /** A cloud: every batch goes through its handler, fed the events that platform would deliver. */
+  cloud: z.enum(CLOUDS).default('local'),
   json: flag.default(false),
 })
 

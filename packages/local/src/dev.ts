@@ -8,10 +8,10 @@ import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
 import { Bridge } from './bridge.ts'
 import { startBrokerWithFallback } from './broker.ts'
+import { CLOUD_PATHS, type CloudIngest, cloudIngest } from './cloud-ingest.ts'
 import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
-import { awsIngest, localIngest } from './pipeline.ts'
 import { loadRulesFile } from './rules-file.ts'
 
 export interface Io {
@@ -86,15 +86,18 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       flushMs: config.batchMs,
       onError: (error) => io.err(`bridge: ${error.message}`),
     })
-    cleanup.push(() => bridge.stop())
+    let route: CloudIngest | undefined
+    // The bridge drains its last batch through the route, so the route stops after it.
+    cleanup.push(() => bridge.stop().finally(() => route?.stop()))
     const pipeline = {
       rules,
       maxAgeMs: config.maxAge,
       commands: new MqttCommandPublisher(bridge.client),
       alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
     }
-    await bridge.listen(config.cloud === 'aws' ? await awsIngest(db, pipeline) : localIngest(db, pipeline))
-    const through = config.cloud === 'aws' ? ', through the AWS handler (IoT rule → SQS → Lambda)' : ''
+    route = await cloudIngest(config.cloud, db, pipeline)
+    await bridge.listen(route.ingest)
+    const through = config.cloud === 'local' ? '' : `, through ${CLOUD_PATHS[config.cloud]}`
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
 
     const fleet =
