@@ -49,7 +49,9 @@ export function applyRules(
       const current = state ?? saved
       if (value === undefined || (current && reading.ts <= current.watermark)) continue
       // Copied once, on the first reading that moves it.
-      state ??= saved ? { ...saved } : emptyAlertState()
+      state ??= saved
+        ? { watermark: saved.watermark, open: saved.open, outbox: saved.outbox }
+        : emptyAlertState()
       advance(state, rule, deviceId, reading.ts, value)
     }
     if (state) draft.rules[rule.id] = state

@@ -83,10 +83,18 @@ export interface IngestResult {
 
 type Pending<T> = { result: RecordResult; item: T }
 
+/** Readings and their results, side by side: the hot path allocates no pair per reading. */
+interface Readings {
+  items: Reading[]
+  results: RecordResult[]
+}
+
+const noReadings = (): Readings => ({ items: [], results: [] })
+
 interface Device {
   id: string
   key: string
-  readings: Pending<Reading>[]
+  readings: Readings
   draft: DeviceState
   /** Version of the state the draft was made from. */
   version: number
@@ -104,7 +112,7 @@ export async function ingest(
   const now = deps.clock.now()
   const decodeOptions = { now, maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS }
   const records: RecordResult[] = []
-  const byDevice = new Map<string, Pending<Reading>[]>()
+  const byDevice = new Map<string, Readings>()
   const statuses: Pending<StatusUpdate>[] = []
   const refused: Pending<QuarantineEntry>[] = []
 
@@ -115,9 +123,11 @@ export async function ingest(
       if (record.kind === 'quarantined') refused.push({ result, item: record.entry })
       else if (record.kind === 'status') statuses.push({ result, item: record.status })
       else {
-        const list = byDevice.get(record.reading.deviceId)
-        if (list) list.push({ result, item: record.reading })
-        else byDevice.set(record.reading.deviceId, [{ result, item: record.reading }])
+        const id = record.reading.deviceId
+        let group = byDevice.get(id)
+        if (!group) byDevice.set(id, (group = noReadings()))
+        group.items.push(record.reading)
+        group.results.push(result)
       }
     }
   }
@@ -131,8 +141,8 @@ export async function ingest(
     } catch (error) {
       // Failed before the state save: a retry finds these readings new and writes them again.
       // Failed after it (delivering): a retry finds them seen, and delivers what the outbox holds.
-      for (const list of byDevice.values()) {
-        for (const { result } of list)
+      for (const { results } of byDevice.values()) {
+        for (const result of results)
           if (result.outcome !== 'quarantined' && result.outcome !== 'duplicate') fail(result, error)
       }
     }
@@ -142,29 +152,40 @@ export async function ingest(
 
 /** Dedupe, write, rules, save, deliver: for readings grouped by device. Throws on transient failures. */
 async function ingestReadings(
-  byDevice: Map<string, Pending<Reading>[]>,
+  byDevice: Map<string, Readings>,
   deps: IngestDeps,
   options: IngestOptions,
   now: number,
 ): Promise<AlertTransition[]> {
   let pending = await loadDevices([...byDevice], deps.state)
 
-  const fresh: Pending<Reading>[] = []
-  const unknown: Pending<Reading>[] = []
+  const fresh = noReadings()
+  const unknown = noReadings()
   for (const device of pending) {
-    for (const reading of device.readings) {
-      const verdict = seeReading(device.draft, reading.item)
-      if (verdict === 'duplicate') reading.result.outcome = 'duplicate'
-      else (verdict === 'new' ? fresh : unknown).push(reading)
+    const { items, results } = device.readings
+    for (let i = 0; i < items.length; i++) {
+      const reading = items[i] as Reading
+      const result = results[i] as RecordResult
+      const verdict = seeReading(device.draft, reading)
+      if (verdict === 'duplicate') result.outcome = 'duplicate'
+      else {
+        const to = verdict === 'new' ? fresh : unknown
+        to.items.push(reading)
+        to.results.push(result)
+      }
     }
   }
   // Older than the window: the store decides; a store that cannot tell gets them again, and
   // writes them idempotently where it can.
-  if (unknown.length > 0) {
-    const known = deps.store.has ? await deps.store.has(unknown.map((u) => u.item)) : []
-    unknown.forEach((reading, i) => {
-      if (known[i]) reading.result.outcome = 'duplicate'
-      else fresh.push(reading)
+  if (unknown.items.length > 0) {
+    const known = deps.store.has ? await deps.store.has(unknown.items) : []
+    unknown.items.forEach((reading, i) => {
+      const result = unknown.results[i] as RecordResult
+      if (known[i]) result.outcome = 'duplicate'
+      else {
+        fresh.items.push(reading)
+        fresh.results.push(result)
+      }
     })
   }
   await write(fresh, deps, now)
@@ -197,7 +218,7 @@ async function ingestReadings(
   return deliver(saved, deps)
 }
 
-async function loadDevices(groups: [string, Pending<Reading>[]][], state: StateStore): Promise<Device[]> {
+async function loadDevices(groups: [string, Readings][], state: StateStore): Promise<Device[]> {
   if (groups.length === 0) return []
   const keys = groups.map(([id]) => deviceStateKey(id))
   const loaded = await state.load<DeviceState>(keys)
@@ -208,8 +229,12 @@ async function loadDevices(groups: [string, Pending<Reading>[]][], state: StateS
   })
 }
 
-function storedBy(device: Device): Reading[] {
-  return device.readings.filter((r) => r.result.outcome === 'stored').map((r) => r.item)
+function storedBy({ readings }: Device): Reading[] {
+  const stored: Reading[] = []
+  for (let i = 0; i < readings.items.length; i++) {
+    if ((readings.results[i] as RecordResult).outcome === 'stored') stored.push(readings.items[i] as Reading)
+  }
+  return stored
 }
 
 /**
@@ -235,20 +260,21 @@ async function deliver(devices: Device[], deps: IngestDeps): Promise<AlertTransi
  * left unsettled fails the batch before any state is saved: saving would mark it seen, and its
  * retry would be taken for a duplicate and lost.
  */
-async function write(readings: Pending<Reading>[], deps: IngestDeps, now: number): Promise<void> {
-  if (readings.length === 0) return
-  const outcomes = await deps.store.write(readings.map((r) => r.item))
+async function write({ items, results }: Readings, deps: IngestDeps, now: number): Promise<void> {
+  if (items.length === 0) return
+  const outcomes = await deps.store.write(items)
   const rejected: Pending<QuarantineEntry>[] = []
-  readings.forEach((reading, i) => {
+  for (let i = 0; i < items.length; i++) {
     const outcome = outcomes[i]
-    if (!outcome) fail(reading.result, new Error('store returned no outcome for this reading'))
+    const result = results[i] as RecordResult
+    if (!outcome) fail(result, new Error('store returned no outcome for this reading'))
     else if (outcome.status === 'rejected') {
-      rejected.push({ result: reading.result, item: rejectedEntry(reading.item, outcome, now) })
-    } else reading.result.outcome = outcome.status
-  })
+      rejected.push({ result, item: rejectedEntry(items[i] as Reading, outcome, now) })
+    } else result.outcome = outcome.status
+  }
   await settle(rejected, (entries) => deps.quarantine.put(entries), 'quarantined')
-  const unsettled = readings.find((r) => r.result.outcome === 'failed')
-  if (unsettled) throw new TransientError(unsettled.result.detail ?? 'a reading was not settled')
+  const unsettled = results.find((r) => r.outcome === 'failed')
+  if (unsettled) throw new TransientError(unsettled.detail ?? 'a reading was not settled')
 }
 
 /** Runs one port call for a group of records and marks each with the outcome, or failed. */

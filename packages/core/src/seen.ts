@@ -55,7 +55,7 @@ export function newWindow(reading: { boot: string; seq: number; ts: number }): S
 }
 
 export function copyWindow(window: SeenWindow): SeenWindow {
-  return { ...window, bits: [...window.bits] }
+  return { boot: window.boot, high: window.high, highTs: window.highTs, bits: window.bits.slice() }
 }
 
 function reset(window: SeenWindow, boot: string, seq: number, ts: number) {
