@@ -125,7 +125,10 @@ export async function ingest(
       else {
         const id = record.reading.deviceId
         let group = byDevice.get(id)
-        if (!group) byDevice.set(id, (group = noReadings()))
+        if (!group) {
+          group = noReadings()
+          byDevice.set(id, group)
+        }
         group.items.push(record.reading)
         group.results.push(result)
       }
