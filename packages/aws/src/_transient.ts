@@ -1,8 +1,5 @@
 /** Which SDK failures are worth another try, and the retry every adapter wraps its calls in. */
-import { defaultRetry, describeError, type RetryOptions, retry, TransientError } from '@fleetpipe/core'
-
-/** Attempts, backoff and (for tests) `sleep`/`random`; which errors are retried is not the caller's to choose. */
-export type RetryPolicy = Partial<Omit<RetryOptions, 'retryable'>>
+import { defaultRetry, type RetryPolicy, retryTransient, TransientError } from '@fleetpipe/core'
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
@@ -32,25 +29,9 @@ export function isTransient(error: unknown): boolean {
   return typeof status === 'number' && status >= 500
 }
 
-/**
- * Runs `call` under core's retry (exponential backoff, full jitter), retrying transient failures
- * only. A transient failure that outlasts the attempts becomes a TransientError with the SDK's
- * error as its cause; any other error is thrown as it is, at once.
- */
-export async function withRetry<T>(
-  what: string,
-  call: () => Promise<T>,
-  policy: RetryPolicy = {},
-): Promise<T> {
-  const options: RetryOptions = { ...defaultRetry, ...policy, retryable: isTransient }
-  try {
-    return await retry(call, options)
-  } catch (error) {
-    if (error instanceof TransientError || !isTransient(error)) throw error
-    throw new TransientError(`${what} failed after ${options.attempts} attempts: ${describeError(error)}`, {
-      cause: error,
-    })
-  }
+/** Runs `call` under the core's retry, retrying the failures `isTransient` names (see `retryTransient`). */
+export function withRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+  return retryTransient(what, call, isTransient, { ...defaultRetry, ...policy })
 }
 
 /** The SDK error's name, for the few a caller handles itself (conflicts, rejections, duplicates). */
@@ -59,3 +40,5 @@ export function errorName(error: unknown): string | undefined {
   const name = (error as { name?: unknown }).name
   return typeof name === 'string' ? name : undefined
 }
+
+export type { RetryPolicy }

@@ -1,6 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
-import { type StateStore, TransientError, type Versioned } from '@fleetpipe/core'
-import { chunk, forEachBounded } from './_bounded.ts'
+import { chunk, forEachBounded, type StateStore, TransientError, type Versioned } from '@fleetpipe/core'
 import { errorName, type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface DynamoDbStateOptions {

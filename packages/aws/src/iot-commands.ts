@@ -1,6 +1,5 @@
 import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane'
-import { type CommandPublisher, type DeviceCommand, topics } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from './_bounded.ts'
+import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface IotCommandOptions {

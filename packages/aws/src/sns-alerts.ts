@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns'
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from './_bounded.ts'
+import { forEachBounded, groupBy } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface SnsAlertOptions {

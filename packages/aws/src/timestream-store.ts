@@ -7,13 +7,14 @@ import {
   type WriteRecordsCommandInput,
 } from '@aws-sdk/client-timestream-write'
 import {
+  chunk,
   FleetpipeError,
+  forEachBounded,
   type Reading,
   type StatusUpdate,
   type TelemetryStore,
   type WriteOutcome,
 } from '@fleetpipe/core'
-import { chunk, forEachBounded } from './_bounded.ts'
 import { errorName, type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface TimestreamStoreOptions {

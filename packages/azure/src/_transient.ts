@@ -1,8 +1,5 @@
 /** Which Azure SDK failures are worth another try, and the retry every adapter wraps its calls in. */
-import { defaultRetry, describeError, type RetryOptions, retry, TransientError } from '@fleetpipe/core'
-
-/** Attempts, backoff and (for tests) `sleep`/`random`; which errors are retried is not the caller's to choose. */
-export type RetryPolicy = Partial<Omit<RetryOptions, 'retryable'>>
+import { defaultRetry, type RetryPolicy, retryTransient, TransientError } from '@fleetpipe/core'
 
 /**
  * azure-iothub's error classes (by `name`) that its own default filter retries.
@@ -36,23 +33,9 @@ export function isTransient(error: unknown): boolean {
   return transientStatus(e.statusCode)
 }
 
-/**
- * Runs `call` under core's retry (exponential backoff, full jitter), retrying transient failures
- * only. A transient failure that outlasts the attempts becomes a TransientError with the SDK's
- * error as its cause; any other error is thrown as it is, at once.
- */
-export async function withRetry<T>(
-  what: string,
-  call: () => Promise<T>,
-  policy: RetryPolicy = {},
-): Promise<T> {
-  const options: RetryOptions = { ...defaultRetry, ...policy, retryable: isTransient }
-  try {
-    return await retry(call, options)
-  } catch (error) {
-    if (error instanceof TransientError || !isTransient(error)) throw error
-    throw new TransientError(`${what} failed after ${options.attempts} attempts: ${describeError(error)}`, {
-      cause: error,
-    })
-  }
+/** Runs `call` under the core's retry, retrying the failures `isTransient` names (see `retryTransient`). */
+export function withRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+  return retryTransient(what, call, isTransient, { ...defaultRetry, ...policy })
 }
+
+export type { RetryPolicy }

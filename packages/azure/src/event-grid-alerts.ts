@@ -1,6 +1,6 @@
 import type { SendCloudEventInput } from '@azure/eventgrid'
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
-import { chunk } from './_bounded.ts'
+import { chunk } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 /** One alert transition as a CloudEvent: what the sink sends, and what subscribers receive. */

@@ -1,7 +1,6 @@
-import { type CommandPublisher, type DeviceCommand, topics } from '@fleetpipe/core'
+import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
 // azure-iothub's entry point exports no `Message`; the service client's own class lives here.
 import { Message } from 'azure-iothub/dist/common-core/message.js'
-import { forEachBounded, groupBy } from './_bounded.ts'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 /** The part of azure-iothub's service `Client` the publisher uses; the SDK client fits as it is. */

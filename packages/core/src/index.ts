@@ -1,4 +1,5 @@
 export * from './alerts.ts'
+export * from './bounded.ts'
 export * from './decode.ts'
 export { defaultRules } from './default-rules.ts'
 export { type DeviceState, deviceStateKey } from './device-state.ts'

@@ -1,4 +1,5 @@
 /** Retrying transient failures: bounded attempts, exponential backoff with full jitter. */
+import { describeError, TransientError } from './errors.ts'
 
 export interface RetryOptions {
   attempts: number
@@ -30,5 +31,30 @@ export async function retry<T>(
       if (last || (options.retryable && !options.retryable(error))) throw error
       await sleep(backoffDelay(attempt, options))
     }
+  }
+}
+
+/** What a caller may tune: attempts, backoff and (for tests) `sleep`/`random`; which errors are retried is the adapter's to say. */
+export type RetryPolicy = Partial<Omit<RetryOptions, 'retryable'>>
+
+/**
+ * Runs `call` under `retry`, retrying only what `isTransient` says is worth it. A transient failure
+ * that outlasts the attempts becomes a TransientError naming `what`, with the original as its
+ * cause; any other error is thrown as it is, at once.
+ */
+export async function retryTransient<T>(
+  what: string,
+  call: () => Promise<T>,
+  isTransient: (error: unknown) => boolean,
+  options: RetryOptions = defaultRetry,
+): Promise<T> {
+  const policy: RetryOptions = { ...options, retryable: isTransient }
+  try {
+    return await retry(call, policy)
+  } catch (error) {
+    if (error instanceof TransientError || !isTransient(error)) throw error
+    throw new TransientError(`${what} failed after ${policy.attempts} attempts: ${describeError(error)}`, {
+      cause: error,
+    })
   }
 }

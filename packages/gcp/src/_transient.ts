@@ -1,8 +1,11 @@
 /** Which Pub/Sub failures are worth another try, and the retry both adapters wrap their publishes in. */
-import { defaultRetry, describeError, type RetryOptions, retry, TransientError } from '@fleetpipe/core'
-
-/** Attempts, backoff and (for tests) `sleep`/`random`; which errors are retried is not the caller's to choose. */
-export type RetryPolicy = Partial<Omit<RetryOptions, 'retryable'>>
+import {
+  defaultRetry,
+  type RetryOptions,
+  type RetryPolicy,
+  retryTransient,
+  TransientError,
+} from '@fleetpipe/core'
 
 /**
  * gRPC status codes worth another try: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL,
@@ -23,23 +26,9 @@ export function isTransient(error: unknown): boolean {
   return typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code)
 }
 
-/**
- * Runs `call` under core's retry (exponential backoff, full jitter), retrying transient failures
- * only. A transient failure that outlasts the attempts becomes a TransientError with the client's
- * error as its cause; any other error is thrown as it is, at once.
- */
-export async function withRetry<T>(
-  what: string,
-  call: () => Promise<T>,
-  policy: RetryPolicy = {},
-): Promise<T> {
-  const options: RetryOptions = { ...GCP_RETRY, ...policy, retryable: isTransient }
-  try {
-    return await retry(call, options)
-  } catch (error) {
-    if (error instanceof TransientError || !isTransient(error)) throw error
-    throw new TransientError(`${what} failed after ${options.attempts} attempts: ${describeError(error)}`, {
-      cause: error,
-    })
-  }
+/** Runs `call` under the core's retry, retrying the failures `isTransient` names (see `retryTransient`). */
+export function withRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+  return retryTransient(what, call, isTransient, { ...GCP_RETRY, ...policy })
 }
+
+export type { RetryPolicy }

@@ -1,5 +1,5 @@
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from './_bounded.ts'
+import { forEachBounded, groupBy } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 import type { PublishMessage, PublishTopic } from './topic.ts'
 

@@ -1,5 +1,4 @@
-import { type CommandPublisher, type DeviceCommand, topics } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from './_bounded.ts'
+import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 import type { PublishMessage, PublishTopic } from './topic.ts'
 

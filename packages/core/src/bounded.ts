@@ -1,3 +1,5 @@
+/** Bounded concurrency and grouping, for adapters that fan calls out to a cloud API. */
+
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight. After a failure no new item is
  * started; the calls under way are awaited (none outlives this function) and the first error is thrown.
@@ -36,6 +38,7 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][]
   return [...groups.values()]
 }
 
+/** `items` in runs of at most `size`, in order. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
