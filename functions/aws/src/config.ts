@@ -2,7 +2,7 @@
  * The Lambda configuration, read once per cold start: FLEETPIPE_* variables through one zod schema
  * into a typed object. A bad value is a ConfigError naming each variable and what it must be.
  */
-import { ConfigError, defaultRules, parseRules, type Rule } from '@fleetpipe/core'
+import { ConfigError, defaultRules, parseRulesJson, type Rule } from '@fleetpipe/core'
 import * as z from 'zod/mini'
 
 const name = z.string({ error: 'must be set' }).check(z.trim(), z.minLength(1, 'must be set'))
@@ -11,7 +11,7 @@ const rulesJson = z.pipe(
   z.string(),
   z.transform((text, ctx): Rule[] => {
     try {
-      return parseRules(JSON.parse(text))
+      return parseRulesJson(text)
     } catch (error) {
       ctx.issues.push({
         code: 'custom',

@@ -6,7 +6,7 @@
  * (`%EVENTHUB_NAME%` and so on): the host resolves them before any code runs. They are checked here
  * too so a wrong one is named in the same message as the rest.
  */
-import { ConfigError, defaultRules, parseRules, type Rule } from '@fleetpipe/core'
+import { ConfigError, defaultRules, parseRulesJson, type Rule } from '@fleetpipe/core'
 import * as z from 'zod'
 
 /** App settings the trigger binding names; infra sets them. */
@@ -27,7 +27,7 @@ const name = z.string({ error: 'must be set' }).trim().min(1, 'must be set')
 
 const rulesJson = z.string().transform((text, ctx): Rule[] => {
   try {
-    return parseRules(JSON.parse(text))
+    return parseRulesJson(text)
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${(error as Error).message}` })
     return z.NEVER

@@ -2,7 +2,7 @@
  * The function's configuration, read once per instance: FLEETPIPE_* variables through one zod
  * schema into a typed object. A bad value is a ConfigError naming each variable and what it must be.
  */
-import { ConfigError, defaultRules, parseRules, type Rule } from '@fleetpipe/core'
+import { ConfigError, defaultRules, parseRulesJson, type Rule } from '@fleetpipe/core'
 import * as z from 'zod'
 
 const name = z.string({ error: 'must be set' }).trim().min(1, 'must be set')
@@ -18,7 +18,7 @@ const topicName = name.regex(
 
 const rulesJson = z.string().transform((text, ctx): Rule[] => {
   try {
-    return parseRules(JSON.parse(text))
+    return parseRulesJson(text)
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `must be a JSON array of rules: ${(error as Error).message}` })
     return z.NEVER

@@ -1,5 +1,5 @@
 import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane'
-import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
+import { type CommandPublisher, type DeviceCommand, forEachInOrderBy, topics } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface IotCommandOptions {
@@ -19,9 +19,11 @@ export class IotCommandPublisher implements CommandPublisher {
   ) {}
 
   async send(commands: readonly DeviceCommand[]): Promise<void> {
-    const byDevice = groupBy(commands, (c) => c.deviceId)
-    await forEachBounded(byDevice, this.options.maxParallel ?? 8, async (group) => {
-      for (const command of group) {
+    await forEachInOrderBy(
+      commands,
+      (c) => c.deviceId,
+      this.options.maxParallel ?? 8,
+      async (command) => {
         const publish = new PublishCommand({
           topic: topics.commands(command.deviceId),
           qos: 1,
@@ -29,7 +31,7 @@ export class IotCommandPublisher implements CommandPublisher {
           contentType: 'application/json',
         })
         await withRetry(`IoT Publish ${command.id}`, () => this.iot.send(publish), this.options.retry)
-      }
-    })
+      },
+    )
   }
 }

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns'
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from '@fleetpipe/core'
+import { forEachInOrderBy } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 
 export interface SnsAlertOptions {
@@ -30,17 +30,19 @@ export class SnsAlertSink implements AlertSink {
 
   async publish(transitions: readonly AlertTransition[]): Promise<void> {
     // Opened, then cleared: subscribers see one alert's transitions in the order they happened.
-    const byAlert = groupBy(transitions, (t) => t.alert.id)
-    await forEachBounded(byAlert, this.options.maxParallel ?? 8, async (group) => {
-      for (const transition of group) {
+    await forEachInOrderBy(
+      transitions,
+      (t) => t.alert.id,
+      this.options.maxParallel ?? 8,
+      async (transition) => {
         const command = new PublishCommand(this.message(transition))
         await withRetry(
           `SNS Publish for ${transition.alert.id}`,
           () => this.sns.send(command),
           this.options.retry,
         )
-      }
-    })
+      },
+    )
   }
 
   private message(t: AlertTransition) {

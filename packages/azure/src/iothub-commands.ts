@@ -1,4 +1,4 @@
-import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
+import { type CommandPublisher, type DeviceCommand, forEachInOrderBy, topics } from '@fleetpipe/core'
 // azure-iothub's entry point exports no `Message`; the service client's own class lives here.
 import { Message } from 'azure-iothub/dist/common-core/message.js'
 import { type RetryPolicy, withRetry } from './_transient.ts'
@@ -35,17 +35,19 @@ export class IotHubCommandPublisher implements CommandPublisher {
   ) {}
 
   async send(commands: readonly DeviceCommand[]): Promise<void> {
-    const byDevice = groupBy(commands, (c) => c.deviceId)
-    await forEachBounded(byDevice, this.options.maxParallel ?? 8, async (group) => {
-      for (const command of group) {
+    await forEachInOrderBy(
+      commands,
+      (c) => c.deviceId,
+      this.options.maxParallel ?? 8,
+      async (command) => {
         const message = commandMessage(command)
         await withRetry(
           `IoT Hub cloud-to-device send ${command.id}`,
           () => this.client.send(command.deviceId, message),
           this.options.retry,
         )
-      }
-    })
+      },
+    )
   }
 }
 

@@ -38,6 +38,21 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][]
   return [...groups.values()]
 }
 
+/**
+ * Runs `fn` over `items` one at a time within each key, in input order, and keys in parallel up to
+ * `limit`: one device's commands, or one alert's transitions, arrive in the order they were made.
+ */
+export function forEachInOrderBy<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  return forEachBounded(groupBy(items, key), limit, async (group) => {
+    for (const item of group) await fn(item)
+  })
+}
+
 /** `items` in runs of at most `size`, in order. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []

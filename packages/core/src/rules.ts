@@ -82,6 +82,20 @@ export function parseRules(input: unknown): Rule[] {
   throw new RulesError(`invalid rules — ${problems.join('; ')}`)
 }
 
+/**
+ * Rules from JSON text — an environment variable, a file: an array of rules, or `{ "rules": [...] }`
+ * — with the same errors as `parseRules`, and one more for text that is not JSON.
+ */
+export function parseRulesJson(text: string): Rule[] {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (error) {
+    throw new RulesError(`rules are not JSON: ${(error as Error).message}`)
+  }
+  return parseRules(Array.isArray(body) ? body : (body as { rules?: unknown } | null)?.rules)
+}
+
 export class RulesError extends Error {
   override name = 'RulesError'
 }

@@ -1,5 +1,5 @@
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
-import { forEachBounded, groupBy } from '@fleetpipe/core'
+import { forEachInOrderBy } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 import type { PublishMessage, PublishTopic } from './topic.ts'
 
@@ -29,17 +29,19 @@ export class PubSubAlertSink implements AlertSink {
   ) {}
 
   async publish(transitions: readonly AlertTransition[]): Promise<void> {
-    const byAlert = groupBy(transitions, (t) => t.alert.id)
-    await forEachBounded(byAlert, this.options.maxParallel ?? 8, async (group) => {
-      for (const transition of group) {
+    await forEachInOrderBy(
+      transitions,
+      (t) => t.alert.id,
+      this.options.maxParallel ?? 8,
+      async (transition) => {
         const message = alertMessage(transition)
         await withRetry(
           `Pub/Sub publish of ${transition.alert.id} ${transition.type}`,
           () => this.topic.publishMessage(message),
           this.options.retry,
         )
-      }
-    })
+      },
+    )
   }
 }
 

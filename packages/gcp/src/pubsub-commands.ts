@@ -1,4 +1,4 @@
-import { type CommandPublisher, type DeviceCommand, forEachBounded, groupBy, topics } from '@fleetpipe/core'
+import { type CommandPublisher, type DeviceCommand, forEachInOrderBy, topics } from '@fleetpipe/core'
 import { type RetryPolicy, withRetry } from './_transient.ts'
 import type { PublishMessage, PublishTopic } from './topic.ts'
 
@@ -24,17 +24,19 @@ export class PubSubCommandPublisher implements CommandPublisher {
   ) {}
 
   async send(commands: readonly DeviceCommand[]): Promise<void> {
-    const byDevice = groupBy(commands, (c) => c.deviceId)
-    await forEachBounded(byDevice, this.options.maxParallel ?? 8, async (group) => {
-      for (const command of group) {
+    await forEachInOrderBy(
+      commands,
+      (c) => c.deviceId,
+      this.options.maxParallel ?? 8,
+      async (command) => {
         const message = commandMessage(command)
         await withRetry(
           `Pub/Sub publish of command ${command.id}`,
           () => this.topic.publishMessage(message),
           this.options.retry,
         )
-      }
-    })
+      },
+    )
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { ConfigError, parseRules, type Rule } from '@fleetpipe/core'
+import { ConfigError, parseRulesJson, type Rule } from '@fleetpipe/core'
 
 /** Reads a JSON rules file: an array of rules, or `{ "rules": [...] }`. */
 export async function loadRulesFile(path: string): Promise<Rule[]> {
@@ -9,15 +9,8 @@ export async function loadRulesFile(path: string): Promise<Rule[]> {
   } catch (error) {
     throw new ConfigError(`cannot read the rules file ${path}: ${(error as Error).message}`)
   }
-  let body: unknown
   try {
-    body = JSON.parse(text)
-  } catch (error) {
-    throw new ConfigError(`the rules file ${path} is not JSON: ${(error as Error).message}`)
-  }
-  const list = Array.isArray(body) ? body : (body as { rules?: unknown })?.rules
-  try {
-    return parseRules(list)
+    return parseRulesJson(text)
   } catch (error) {
     throw new ConfigError(`${path}: ${(error as Error).message}`)
   }
