@@ -17,8 +17,11 @@ import functionPackage from '../../functions/gcp/package.json' with { type: 'jso
  */
 export const RUNTIME_DEPENDENCIES = ['@google-cloud/functions-framework', '@google-cloud/pubsub'] as const
 
-/** pg loads `pg-native` only for `pg.native`, which nothing uses; it is not installed. */
-const NEVER_LOADED = ['pg-native']
+/**
+ * pg loads `pg-native` only for `pg.native`, which nothing uses; the store opens PGlite only when
+ * given no database URL, which the function's configuration requires. Neither is installed.
+ */
+const NEVER_LOADED = ['pg-native', '@electric-sql/pglite']
 
 export const BUNDLE_FILE = 'index.mjs'
 

@@ -1,6 +1,6 @@
 /** Opens fleetpipe's database: PostgreSQL over `pg` when given a URL, else embedded PGlite. */
 import { mkdir } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { PostgresAlertSink } from './alert-sink.ts'
 import { migrate } from './migrations.ts'
@@ -40,6 +40,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     location = redact(options.url)
   } else {
     if (options.dataDir) await mkdir(options.dataDir, { recursive: true })
+    // Loaded only here: a function that talks to a server (Lambda, Cloud Run) bundles no PGlite.
+    const { PGlite } = await import('@electric-sql/pglite')
     pglite = await PGlite.create(options.dataDir)
     sql = pgliteSql(pglite)
     location = options.dataDir ? `PGlite at ${options.dataDir}` : 'PGlite in memory'
