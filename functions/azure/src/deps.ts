@@ -1,8 +1,9 @@
 /** The Azure wiring: PostgreSQL, the SDK clients and the adapters from `@fleetpipe/azure`. The only module that names them. */
 import { AzureKeyCredential, EventGridPublisherClient } from '@azure/eventgrid'
 import { EventGridAlertSink, IotHubCommandPublisher } from '@fleetpipe/azure'
-import { type AlertSink, ConfigError, systemClock } from '@fleetpipe/core'
+import { type AlertSink, ConfigError, FanOutAlertSink, systemClock } from '@fleetpipe/core'
 import { type Database, type DatabaseOptions, openDatabase } from '@fleetpipe/postgres'
+import { WebhookAlertSink } from '@fleetpipe/webhook'
 import { Client } from 'azure-iothub'
 import { NoRetry } from 'azure-iothub/dist/common-core/retry_policy.js'
 import { type AzureConfig, loadConfig } from './config.ts'
@@ -35,7 +36,8 @@ export async function depsFromEnv(
     store: database.telemetry,
     state: database.state,
     quarantine: database.quarantine,
-    alerts,
+    // The database keeps the alert history the dashboards read; the configured sink tells people.
+    alerts: new FanOutAlertSink([database.alerts, alerts]),
     commands: new IotHubCommandPublisher(iotHub),
     clock: systemClock,
   }
@@ -67,10 +69,7 @@ export function alertSinkFromConfig(config: Pick<AzureConfig, 'alerts' | 'stage'
       return new EventGridAlertSink(client, { stage: config.stage })
     }
     case 'webhook':
-      throw new ConfigError(
-        'FLEETPIPE_ALERT_WEBHOOK_URL: the webhook alert sink is not available in the Azure function yet; ' +
-          'set FLEETPIPE_EVENTGRID_ENDPOINT and FLEETPIPE_EVENTGRID_KEY instead',
-      )
+      return new WebhookAlertSink({ url: alerts.url, secret: alerts.secret })
     default: {
       const unknown: never = alerts
       throw new ConfigError(`alerts: no sink for kind ${(unknown as { kind?: unknown }).kind}`)

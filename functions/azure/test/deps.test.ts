@@ -1,12 +1,14 @@
 import { EventGridAlertSink, IotHubCommandPublisher } from '@fleetpipe/azure'
-import { ConfigError, defaultRules } from '@fleetpipe/core'
+import { defaultRules, FanOutAlertSink } from '@fleetpipe/core'
 import {
   type DatabaseOptions,
   openDatabase,
+  PostgresAlertSink,
   PostgresQuarantine,
   PostgresStateStore,
   PostgresTelemetryStore,
 } from '@fleetpipe/postgres'
+import { WebhookAlertSink } from '@fleetpipe/webhook'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alertSinkFromConfig, depsFromEnv, type Wiring } from '../src/deps.ts'
 import { createEventHubHandler } from '../src/event-hub.ts'
@@ -49,7 +51,12 @@ describe('the Azure wiring', () => {
     expect(deps.store).toBeInstanceOf(PostgresTelemetryStore)
     expect(deps.state).toBeInstanceOf(PostgresStateStore)
     expect(deps.quarantine).toBeInstanceOf(PostgresQuarantine)
-    expect(deps.alerts).toBeInstanceOf(EventGridAlertSink)
+    // The alert history in the database first, then Event Grid for people.
+    expect(deps.alerts).toBeInstanceOf(FanOutAlertSink)
+    const [history, eventGrid, ...rest] = (deps.alerts as FanOutAlertSink).sinks
+    expect(history).toBeInstanceOf(PostgresAlertSink)
+    expect(eventGrid).toBeInstanceOf(EventGridAlertSink)
+    expect(rest).toEqual([])
     expect(deps.commands).toBeInstanceOf(IotHubCommandPublisher)
     expect(options).toEqual({ stage: 'dev', rules: defaultRules, maxAgeMs: undefined })
   })
@@ -70,19 +77,12 @@ describe('the Azure wiring', () => {
     ])
   })
 
-  it('has no webhook alert sink yet, and says what to set instead', () => {
-    expect(() =>
-      alertSinkFromConfig({
-        stage: 'dev',
-        alerts: { kind: 'webhook', url: 'https://x.example', secret: 's'.repeat(16) },
-      }),
-    ).toThrow(ConfigError)
-    expect(() =>
-      alertSinkFromConfig({
-        stage: 'dev',
-        alerts: { kind: 'webhook', url: 'https://x.example', secret: 's'.repeat(16) },
-      }),
-    ).toThrow(/set FLEETPIPE_EVENTGRID_ENDPOINT and FLEETPIPE_EVENTGRID_KEY instead/)
+  it('sends alerts to a signed webhook instead of Event Grid when the settings name one', () => {
+    const sink = alertSinkFromConfig({
+      stage: 'dev',
+      alerts: { kind: 'webhook', url: 'https://alerts.example/fleetpipe', secret: 's'.repeat(32) },
+    })
+    expect(sink).toBeInstanceOf(WebhookAlertSink)
   })
 })
 

@@ -1,10 +1,9 @@
 /** The GCP wiring: PostgreSQL, the Pub/Sub client and the alert sinks. The only module that names them. */
-import { type AlertSink, type IngestDeps, systemClock } from '@fleetpipe/core'
+import { type AlertSink, FanOutAlertSink, type IngestDeps, systemClock } from '@fleetpipe/core'
 import { type PublishTopic, PubSubAlertSink, PubSubCommandPublisher } from '@fleetpipe/gcp'
 import { type Database, openDatabase } from '@fleetpipe/postgres'
 import { WebhookAlertSink } from '@fleetpipe/webhook'
 import { PubSub } from '@google-cloud/pubsub'
-import { FanOutAlertSink } from './_fan-out.ts'
 import { loadConfig } from './config.ts'
 import { createLogger } from './logger.ts'
 import type { HandlerOptions } from './pubsub.ts'

@@ -1,17 +1,6 @@
 import type { AlertSink, AlertTransition } from '@fleetpipe/core'
 
 /** Delivers each transition to every sink in turn; a failing sink fails the delivery, so it is retried. */
-export class FanOutAlertSink implements AlertSink {
-  private readonly sinks: AlertSink[]
-  constructor(...sinks: AlertSink[]) {
-    this.sinks = sinks
-  }
-
-  async publish(transitions: readonly AlertTransition[]): Promise<void> {
-    for (const sink of this.sinks) await sink.publish(transitions)
-  }
-}
-
 /** Alert transitions as lines for people watching a local run. */
 export class LogAlertSink implements AlertSink {
   constructor(private readonly write: (line: string) => void) {}

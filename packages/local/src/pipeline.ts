@@ -3,6 +3,7 @@ import {
   type AlertSink,
   type Clock,
   type CommandPublisher,
+  FanOutAlertSink,
   type InboundMessage,
   type IngestDeps,
   type IngestResult,
@@ -11,7 +12,6 @@ import {
   systemClock,
 } from '@fleetpipe/core'
 import type { Database } from '@fleetpipe/postgres'
-import { FanOutAlertSink } from './alert-sinks.ts'
 
 export interface PipelineOptions {
   rules: readonly Rule[]
@@ -30,7 +30,7 @@ export function localDeps(db: Database, options: PipelineOptions): IngestDeps {
     store: db.telemetry,
     state: db.state,
     quarantine: db.quarantine,
-    alerts: new FanOutAlertSink(db.alerts, ...(options.alertSinks ?? [])),
+    alerts: new FanOutAlertSink([db.alerts, ...(options.alertSinks ?? [])]),
     commands: options.commands,
     clock: options.clock ?? systemClock,
   }
