@@ -135,6 +135,23 @@ describe('the PostgreSQL store', () => {
         { deviceId: 'w-metrics', ts: newest.ts, seq: 2, boot: 'b1', metrics },
       ])
     })
+    it('keeps every character firmware versions and ids may carry, and a missing firmware as null', async () => {
+      // Printable ASCII includes the backslash, which COPY's text format (the PGlite path) must escape.
+      const odd = [
+        reading('w-chars:1.a_b', 1, { boot: 'x-1.2:3', fw: 'v1.2\\beta "rc" \\N' }),
+        reading('w-chars:1.a_b', 2, { boot: 'x-1.2:3' }),
+      ]
+      await write(odd)
+      const rows = await db.sql.query<{ seq: string | number; boot: string; fw: string | null; ts: number }>(
+        `SELECT seq, boot, fw, (extract(epoch FROM ts) * 1000)::float8 AS ts
+         FROM telemetry WHERE device_id = $1 ORDER BY seq`,
+        ['w-chars:1.a_b'],
+      )
+      expect(rows.map((r) => ({ ...r, seq: Number(r.seq) }))).toEqual([
+        { seq: 1, boot: 'x-1.2:3', fw: 'v1.2\\beta "rc" \\N', ts: odd[0]?.ts },
+        { seq: 2, boot: 'x-1.2:3', fw: null, ts: odd[1]?.ts },
+      ])
+    })
   })
 
   describe('PostgresTelemetryStore.writeStatus', () => {

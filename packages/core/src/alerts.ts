@@ -38,7 +38,8 @@ export interface AlertState {
   outbox: AlertTransition[]
 }
 
-export const emptyAlertState = (): AlertState => ({ watermark: -1, outbox: [] })
+/** Every AlertState is built with the same fields in the same order, so the hot path sees one shape. */
+export const emptyAlertState = (): AlertState => ({ watermark: -1, open: undefined, outbox: [] })
 
 /**
  * Applies one reading to a draft of the state, in place: the caller copies the saved state once

@@ -18,7 +18,8 @@ export const deviceStateKey = (deviceId: string) => `device/${deviceId}`
 
 /** A private copy to change: the saved state stays as loaded. */
 export function draftOf(saved: DeviceState | undefined): DeviceState {
-  if (!saved) return { rules: {} }
+  // The same fields in the same order as a copy: the hot path sees one shape.
+  if (!saved) return { seen: undefined, rules: {} }
   return { seen: saved.seen && copyWindow(saved.seen), rules: { ...saved.rules } }
 }
 

@@ -43,7 +43,7 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
     // Loaded only here: a function that talks to a server (Lambda, Cloud Run) bundles no PGlite.
     const { PGlite } = await import('@electric-sql/pglite')
     pglite = await PGlite.create(options.dataDir)
-    sql = pgliteSql(pglite)
+    sql = pgliteSql(pglite, { copy: options.dataDir !== undefined })
     location = options.dataDir ? `PGlite at ${options.dataDir}` : 'PGlite in memory'
   }
   try {
