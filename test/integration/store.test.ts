@@ -461,6 +461,17 @@ describe('the PostgreSQL store', () => {
       expect(open.map((a) => a.id)).not.toContain(over.id)
       expect((await db.queries.alerts({ state: 'cleared' })).map((a) => a.id)).toContain(over.id)
     })
+    it('acknowledges an alert once: it stays open, and a second ack keeps the first time', async () => {
+      const a = alert('a-dev-ack', NOW - MINUTE)
+      await db.alerts.publish([transition('opened', a, a.openedAt, 85.5)])
+
+      expect(await db.alerts.acknowledge(a.id, NOW - 40 * SECOND)).toBe(true)
+      expect(await db.alerts.acknowledge(a.id, NOW)).toBe(true)
+      expect(await db.alerts.acknowledge('no-such-alert', NOW)).toBe(false)
+      expect(await db.queries.alerts({ deviceId: 'a-dev-ack' })).toEqual([
+        expect.objectContaining({ state: 'open', acknowledgedAt: NOW - 40 * SECOND }),
+      ])
+    })
   })
 
   describe('Queries.series', () => {

@@ -38,4 +38,18 @@ export class PostgresAlertSink implements AlertSink {
       }
     })
   }
+
+  /**
+   * Marks an alert as seen by someone (`fleetpipe alerts ack ID`): it stays open until its rule
+   * clears it, and keeps the first acknowledgement. Answers whether the alert exists.
+   */
+  async acknowledge(id: string, at: number): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE alerts
+       SET acknowledged_at = coalesce(acknowledged_at, timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
+       WHERE id = $1 RETURNING id`,
+      [id, at],
+    )
+    return rows.length > 0
+  }
 }
