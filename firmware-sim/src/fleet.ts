@@ -1,13 +1,18 @@
 /** A simulated fleet: many devices, each with its own MQTT session, all driven by one scheduler timer. */
 import { randomInt } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { ConfigError } from '@fleetpipe/core'
 import { type Label, SimDevice } from './device.ts'
+import { LatencyHistogram } from './latency.ts'
+import { type ConnectionProfile, localProfile } from './profiles.ts'
 import { Random, seedFor } from './random.ts'
 import { FleetScheduler } from './scheduler.ts'
 import { connectDevice, type DeviceLink, parseCommand } from './transport.ts'
 
 export interface FleetOptions {
-  brokerUrl: string
+  /** Where and how devices connect; without it, the local profile on `brokerUrl`. */
+  profile?: ConnectionProfile
+  brokerUrl?: string
   devices: number
   rateHz: number
   /** Same seed, same devices, boot ids and sensor noise. */
@@ -34,6 +39,8 @@ export interface FleetStats {
   ignoredCommands: number
   /** Overheat episodes started. */
   episodes: number
+  /** From publish to the broker's PUBACK, as the client sees it; null before the first ack. */
+  ackLatencyMs: { p50: number | null; p99: number | null }
 }
 
 export interface Fleet {
@@ -55,7 +62,8 @@ const RECONNECT_PERIOD_MS: readonly [number, number] = [1_000, 3_000]
 /** Resolves once every device is connected and online; rejects, naming the broker, if any cannot be. */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   validate(options)
-  const { brokerUrl, rateHz, anomalyChance = DEFAULT_ANOMALY_CHANCE, idPrefix = 'esp32-' } = options
+  const profile = options.profile ?? localProfile(options.brokerUrl as string)
+  const { rateHz, anomalyChance = DEFAULT_ANOMALY_CHANCE, idPrefix = 'esp32-' } = options
   const onError = options.onError ?? (() => {})
   const seed = options.seed ?? randomInt(2 ** 32)
   const random = new Random(seed)
@@ -65,6 +73,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       new SimDevice({ deviceId: `${idPrefix}${String(i + 1).padStart(4, '0')}`, seed: seedFor(seed, i) }),
   )
   const counts = { published: 0, acked: 0, failed: 0, dropped: 0, commands: 0, ignoredCommands: 0 }
+  const latency = new LatencyHistogram()
 
   const receive = (device: SimDevice) => (payload: Buffer) => {
     counts.commands++
@@ -79,7 +88,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       const results = await Promise.allSettled(
         batch.map((device) =>
           connectDevice({
-            brokerUrl,
+            profile,
             deviceId: device.deviceId,
             boot: device.boot,
             fw: device.fw,
@@ -109,9 +118,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         return
       }
       counts.published++
+      const sent = performance.now()
       link.publishTelemetry(reading, (error) => {
         if (!error) {
           counts.acked++
+          latency.record(performance.now() - sent)
           return
         }
         counts.failed++
@@ -142,6 +153,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       connected: links.filter((link) => link.connected).length,
       ...counts,
       episodes: scheduler.episodes,
+      ackLatencyMs: { p50: latency.quantile(0.5) ?? null, p99: latency.quantile(0.99) ?? null },
     }),
     labels: () => devices.flatMap((device) => device.labels()),
     stop: () => {
@@ -152,8 +164,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 }
 
 function validate(options: FleetOptions): void {
-  const { brokerUrl, devices, rateHz, anomalyChance, seed } = options
-  if (typeof brokerUrl !== 'string' || brokerUrl === '') throw new ConfigError('brokerUrl is required')
+  const { profile, brokerUrl, devices, rateHz, anomalyChance, seed } = options
+  if (!profile && (typeof brokerUrl !== 'string' || brokerUrl === '')) {
+    throw new ConfigError('a profile or a brokerUrl is required')
+  }
   if (!Number.isInteger(devices) || devices < 0) {
     throw new ConfigError(`devices must be a whole number ≥ 0, got ${devices}`)
   }

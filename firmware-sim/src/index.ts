@@ -12,7 +12,23 @@ export {
   type FleetStats,
   startFleet,
 } from './fleet.ts'
+export { LatencyHistogram } from './latency.ts'
+export {
+  AWS_ALPN,
+  type AwsProfileOptions,
+  AZURE_API_VERSION,
+  type AzureProfileOptions,
+  awsProfile,
+  azureProfile,
+  type ConnectionProfile,
+  type DeviceEndpoint,
+  localProfile,
+  PROFILE_NAMES,
+  type ProfileName,
+  propertyBag,
+} from './profiles.ts'
 export { Random, seedFor } from './random.ts'
+export { sasSignature, sasToken } from './sas.ts'
 export { type Emit, FleetScheduler, type SchedulerOptions } from './scheduler.ts'
 export { type MotorMetrics, type MotorProfile, motorMetrics, motorProfile, motorRunning } from './sensors.ts'
 export { connectDevice, type DeviceLink, type DeviceLinkOptions, parseCommand } from './transport.ts'

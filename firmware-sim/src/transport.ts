@@ -1,10 +1,16 @@
-/** One device's MQTT session, behaving as fleetpipe firmware does: last will, birth, command subscription. */
+/**
+ * One device's MQTT session, behaving as fleetpipe firmware does (last will, birth, command
+ * subscription) on the broker and topics its connection profile names.
+ */
 import net from 'node:net'
-import { type DeviceCommand, type StatusInput, type TelemetryInput, topics } from '@fleetpipe/core'
+import { ConfigError, type DeviceCommand, type StatusInput, type TelemetryInput } from '@fleetpipe/core'
 import mqtt, { type MqttClient } from 'mqtt'
+import { type ConnectionProfile, localProfile } from './profiles.ts'
 
 export interface DeviceLinkOptions {
-  brokerUrl: string
+  /** Where and how to connect; without it, the local profile on `brokerUrl`. */
+  profile?: ConnectionProfile
+  brokerUrl?: string
   deviceId: string
   boot: string
   fw: string
@@ -25,9 +31,11 @@ export interface DeviceLink {
 }
 
 export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceLink> {
-  const { brokerUrl, deviceId, boot, fw, onError } = options
-  const statusTopic = topics.status(deviceId)
-  const commandTopic = topics.commands(deviceId)
+  const { deviceId, boot, fw, onError } = options
+  const profile = options.profile ?? localProfile(required(options.brokerUrl))
+  const brokerUrl = profile.broker
+  const endpoint = profile.endpoint(deviceId)
+  const { statusTopic, commandFilter, retainStatus } = endpoint
   const status = (state: StatusInput['state'], ts?: number): string =>
     JSON.stringify({ v: 1, deviceId, state, ...(ts === undefined ? {} : { ts }), boot, fw })
 
@@ -35,16 +43,16 @@ export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceL
   try {
     // Without retries a failed first attempt rejects instead of retrying forever; later drops still reconnect.
     client = await mqtt.connectAsync(
-      brokerUrl,
+      endpoint.url,
       {
-        clientId: deviceId,
+        ...endpoint.options,
         keepalive: 60,
         clean: true,
         resubscribe: false,
         connectTimeout: options.connectTimeoutMs,
         reconnectPeriod: options.reconnectPeriodMs,
         // The will is fixed at connect time, so it carries no timestamp.
-        will: { topic: statusTopic, payload: Buffer.from(status('offline')), qos: 1, retain: true },
+        will: { topic: statusTopic, payload: Buffer.from(status('offline')), qos: 1, retain: retainStatus },
       },
       false,
     )
@@ -56,16 +64,19 @@ export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceL
 
   client.on('error', (error) => onError(new Error(`${deviceId}: ${error.message}`, { cause: error })))
   client.on('message', (topic, payload) => {
-    if (topic === commandTopic) options.onCommand(payload)
+    if (endpoint.isCommand(topic)) options.onCommand(payload)
   })
+  // Expiring credentials (SAS tokens) are signed anew before each reconnect.
+  const { renew } = endpoint
+  if (renew) client.on('reconnect', () => Object.assign(client.options, renew()))
 
   // A clean session forgets subscriptions, so every (re)connect subscribes again before saying `online`.
   const announce = async () => {
     // Nagle's algorithm holds small publishes back ~40 ms waiting for more to coalesce.
     if (client.stream instanceof net.Socket) client.stream.setNoDelay(true)
-    const grants = await client.subscribeAsync(commandTopic, { qos: 1 })
-    if (grants.some((grant) => grant.qos === 128)) throw new Error(`broker refused ${commandTopic}`)
-    await client.publishAsync(statusTopic, status('online', Date.now()), { qos: 1, retain: true })
+    const grants = await client.subscribeAsync(commandFilter, { qos: 1 })
+    if (grants.some((grant) => grant.qos === 128)) throw new Error(`broker refused ${commandFilter}`)
+    await client.publishAsync(statusTopic, status('online', Date.now()), { qos: 1, retain: retainStatus })
   }
 
   try {
@@ -87,7 +98,7 @@ export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceL
       return client.connected
     },
     publishTelemetry(reading, done) {
-      client.publish(topics.telemetry(deviceId), JSON.stringify(reading), { qos: 1 }, (error) => done(error))
+      client.publish(endpoint.telemetryTopic, JSON.stringify(reading), { qos: 1 }, (error) => done(error))
     },
     powerLoss() {
       client.options.reconnectPeriod = 0
@@ -99,7 +110,7 @@ export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceL
         if (client.connected) {
           const offline = client.publishAsync(statusTopic, status('offline', Date.now()), {
             qos: 1,
-            retain: true,
+            retain: retainStatus,
           })
           await withTimeout(offline, timeoutMs, `${deviceId} timed out publishing offline`)
         }
@@ -130,6 +141,11 @@ export function parseCommand(payload: Buffer | string, deviceId: string): Device
     ...(isRecord(args) ? { args } : {}),
     ...(typeof reason === 'string' ? { reason } : {}),
   }
+}
+
+function required(brokerUrl: string | undefined): string {
+  if (!brokerUrl) throw new ConfigError('connectDevice needs a profile or a brokerUrl')
+  return brokerUrl
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

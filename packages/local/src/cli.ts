@@ -1,12 +1,14 @@
 /**
- * The `fleetpipe` command: `dev` runs the local pipeline, `query` reads the store, `quarantine`
- * lists refused messages and replays them through ingest.
+ * The `fleetpipe` command: `dev` runs the local pipeline, `sim` runs only the simulated fleet
+ * against a broker, `query` reads the store, `quarantine` lists refused messages and replays them
+ * through ingest.
  */
 import { parseArgs } from 'node:util'
 import { ConfigError, QUARANTINE_REASONS, type QuarantineReason, RulesError } from '@fleetpipe/core'
 import { type Config, configFlags, flagsToConfigKeys, loadConfig } from './config.ts'
 import { runDev } from './dev.ts'
 import { formatTable, parseDuration } from './format.ts'
+import { loadSimConfig, runSim, type SimConfig, simFlags } from './sim.ts'
 import { openForTools, replayQuarantine } from './tools.ts'
 
 const USAGE = `fleetpipe — telemetry pipeline for device fleets
@@ -14,6 +16,10 @@ const USAGE = `fleetpipe — telemetry pipeline for device fleets
 Usage:
   fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
                 [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
+  fleetpipe sim --broker URL [--profile local|aws|azure] [--devices N] [--rate HZ] [--duration S]
+                [--seed N] [--id-prefix P] [--json]
+                aws:   --cert FILE --key FILE [--ca FILE]     (--broker mqtts://…-ats.iot.REGION.amazonaws.com[:443])
+                azure: --device-key KEY | --hub-key KEY --hub-key-name NAME   (--broker mqtts://HUB.azure-devices.net)
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
                   [--since 1h] [--bucket 1m] [--open] [--json]
   fleetpipe quarantine [list|replay] [--reason R] [--device ID] [--id N] [--limit N] [--all] [--json]
@@ -36,7 +42,7 @@ const toolFlags = {
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...configFlags(), ...toolFlags },
+    options: { ...configFlags(), ...simFlags(), ...toolFlags },
     allowPositionals: true,
     strict: true,
   })
@@ -45,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE)
     return 0
   }
+  if (command === 'sim') return sim(loadSimConfig(values))
   const config = loadConfig(flagsToConfigKeys(values))
   switch (command) {
     case 'dev':
@@ -92,6 +99,42 @@ async function dev(config: Config): Promise<number> {
     console.log(`\n${summary.seconds} s · data in ${summary.database} · query it with: npx fleetpipe query`)
   }
   return summary.lost === 0 ? 0 : 1
+}
+
+async function sim(config: SimConfig): Promise<number> {
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  const tty = process.stderr.isTTY
+  const summary = await runSim(
+    config,
+    {
+      out: (line) => console.log(line),
+      err: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+      status: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
+    },
+    stop,
+  )
+  if (tty) process.stderr.write('\r\x1b[K')
+  if (config.json) console.log(JSON.stringify(summary))
+  else {
+    const { p50, p99 } = summary.ackLatencyMs
+    console.log(
+      formatTable([
+        { what: 'published', n: summary.published },
+        { what: 'acknowledged', n: summary.acknowledged },
+        { what: 'failed', n: summary.failed },
+        { what: 'dropped while offline', n: summary.dropped },
+        { what: 'ack latency p50 (ms)', n: p50 ?? '' },
+        { what: 'ack latency p99 (ms)', n: p99 ?? '' },
+      ]),
+    )
+    console.log(
+      `\n${summary.devices} devices · ${summary.seconds} s · ${summary.profile} profile · ${summary.broker}`,
+    )
+  }
+  return summary.failed === 0 && summary.acknowledged === summary.published ? 0 : 1
 }
 
 type ToolValues = {
