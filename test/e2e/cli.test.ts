@@ -119,10 +119,25 @@ describe('fleetpipe dev, then query and quarantine', () => {
     expect(latest.every((r) => typeof r.temperature === 'number')).toBe(true)
   })
 
-  it('shows the injected overheat as an alert', async () => {
+  it('shows the injected overheat as an alert, which can be acknowledged', async () => {
     expect(summary.alerts).toBeGreaterThanOrEqual(1)
-    const alerts = await json<{ ruleId: string }[]>(['query', 'alerts'])
+    const alerts = await json<{ id: string; ruleId: string; acknowledgedAt: string }[]>(['alerts'])
     expect(alerts.map((a) => a.ruleId)).toContain('over-temperature')
+    expect(await json<{ id: string }[]>(['query', 'alerts'])).toEqual(
+      alerts.map((a) => expect.objectContaining({ id: a.id })),
+    )
+
+    const [first] = alerts
+    expect(first?.acknowledgedAt).toBe('')
+    const { stderr } = await fleetpipe(['alerts', 'ack', first?.id as string])
+    expect(stderr).toContain(`acknowledged ${first?.id}`)
+    const after = await json<{ id: string; acknowledgedAt: string }[]>(['alerts'])
+    expect(Date.parse(after.find((a) => a.id === first?.id)?.acknowledgedAt ?? '')).toBeGreaterThan(0)
+
+    const unknown = await fleetpipe(['alerts', 'ack', 'no-such-alert']).catch(
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('no alert no-such-alert') })
   })
 
   it('lists what was refused with reasons, and replays it', async () => {

@@ -1,10 +1,11 @@
 /**
  * The `fleetpipe` command: `dev` runs the local pipeline, `sim` runs only the simulated fleet
- * against a broker, `query` reads the store, `quarantine` lists refused messages and replays them
- * through ingest.
+ * against a broker, `query` reads the store, `alerts` lists and acknowledges alerts, `quarantine`
+ * lists refused messages and replays them through ingest.
  */
 import { parseArgs } from 'node:util'
 import { ConfigError, QUARANTINE_REASONS, type QuarantineReason, RulesError } from '@fleetpipe/core'
+import type { Database } from '@fleetpipe/postgres'
 import { type Config, configFlags, flagsToConfigKeys, loadConfig } from './config.ts'
 import { runDev } from './dev.ts'
 import { formatTable, parseDuration } from './format.ts'
@@ -22,6 +23,8 @@ Usage:
                 azure: --device-key KEY | --hub-key KEY --hub-key-name NAME   (--broker mqtts://HUB.azure-devices.net)
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
                   [--since 1h] [--bucket 1m] [--open] [--json]
+  fleetpipe alerts [list] [--open] [--device ID] [--json]
+  fleetpipe alerts ack ID [ID…]
   fleetpipe quarantine [list|replay] [--reason R] [--device ID] [--id N] [--limit N] [--all] [--json]
 
 Every flag can also be set as FLEETPIPE_<FLAG> (e.g. FLEETPIPE_DATABASE=postgres://…).`
@@ -46,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
   })
-  const [command = 'help', sub] = positionals
+  const [command = 'help', sub, ...rest] = positionals
   if (values.help || command === 'help') {
     console.log(USAGE)
     return 0
@@ -58,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return dev(config)
     case 'query':
       return query(config, sub ?? 'overview', values)
+    case 'alerts':
+      return alerts(config, sub ?? 'list', rest, values)
     case 'quarantine':
       return quarantine(config, sub ?? 'list', values)
     default:
@@ -173,19 +178,58 @@ async function query(config: Config, what: string, values: ToolValues): Promise<
         break
       }
       case 'alerts':
-        rows = (await db.queries.alerts({ state: values.open ? 'open' : undefined, deviceId: device })).map(
-          (a) => ({
-            ...a,
-            openedAt: new Date(a.openedAt).toISOString(),
-            clearedAt: a.clearedAt ? new Date(a.clearedAt).toISOString() : '',
-          }),
-        )
+        rows = await alertRows(db, values)
         break
       default:
         throw new ConfigError(`unknown query ${what}: use latest, series, alerts or counts`)
     }
     print(config, rows)
     return 0
+  } finally {
+    await db.close()
+  }
+}
+
+/** Alerts, newest first, with times people read. */
+async function alertRows(
+  db: Awaited<ReturnType<typeof openForTools>>,
+  values: ToolValues,
+): Promise<object[]> {
+  const list = await db.queries.alerts({
+    state: values.open ? 'open' : undefined,
+    deviceId: values.device as string | undefined,
+  })
+  const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString())
+  return list.map((a) => ({
+    ...a,
+    openedAt: iso(a.openedAt),
+    clearedAt: iso(a.clearedAt),
+    acknowledgedAt: iso(a.acknowledgedAt),
+  }))
+}
+
+/** `alerts` lists them; `alerts ack ID…` marks them seen, and fails naming any id it does not know. */
+async function alerts(config: Config, what: string, ids: string[], values: ToolValues): Promise<number> {
+  const db = await openForTools(config)
+  try {
+    if (what === 'list') {
+      print(config, await alertRows(db, values))
+      return 0
+    }
+    if (what === 'ack') {
+      if (ids.length === 0)
+        throw new ConfigError('alerts ack needs the id of an alert (see fleetpipe alerts)')
+      const now = Date.now()
+      const unknown: string[] = []
+      for (const id of ids) if (!(await db.alerts.acknowledge(id, now))) unknown.push(id)
+      for (const id of ids) if (!unknown.includes(id)) process.stderr.write(`acknowledged ${id}\n`)
+      if (unknown.length > 0) {
+        process.stderr.write(`fleetpipe: no alert ${unknown.join(', ')}\n`)
+        return 1
+      }
+      return 0
+    }
+    throw new ConfigError(`unknown alerts command ${what}: use list or ack`)
   } finally {
     await db.close()
   }

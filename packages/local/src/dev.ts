@@ -125,8 +125,13 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       return `${devices}${rate} msg/s · ${c.stored} stored · ${c.duplicates} duplicates · ${c.quarantined} quarantined · ${openAlerts.size} open alerts`
     }
     const ticker = setInterval(() => io.status?.(line()), 1_000)
-    const timeout = config.duration ? sleep(config.duration * 1_000) : new Promise<void>(() => {})
+    // Cleared on any stop, so a Ctrl-C before the end of `--duration` lets the process exit at once.
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      if (config.duration) timer = setTimeout(resolve, config.duration * 1_000)
+    })
     await Promise.race([stop, timeout])
+    clearTimeout(timer)
     clearInterval(ticker)
 
     io.err('stopping: flushing the fleet, the bridge and the store')
