@@ -191,10 +191,7 @@ async function query(config: Config, what: string, values: ToolValues): Promise<
 }
 
 /** Alerts, newest first, with times people read. */
-async function alertRows(
-  db: Awaited<ReturnType<typeof openForTools>>,
-  values: ToolValues,
-): Promise<object[]> {
+async function alertRows(db: Database, values: ToolValues): Promise<object[]> {
   const list = await db.queries.alerts({
     state: values.open ? 'open' : undefined,
     deviceId: values.device as string | undefined,
