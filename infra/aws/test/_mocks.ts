@@ -5,25 +5,12 @@
  * mocks' `newResource` never sees.
  */
 import * as pulumi from '@pulumi/pulumi'
+import { type Registration, recordRegistrations, resourcesIn, value } from '../../test/pulumi-mocks.ts'
 
 export const ACCOUNT = '123456789012'
 export const REGION = 'eu-west-1'
 export const FUNCTION_TIMEOUT_SECONDS = 30
 export const IOT_DATA_HOST = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com'
-
-export interface Registration {
-  type: string
-  name: string
-  protect: boolean
-  retainOnDelete: boolean
-}
-
-interface RegisterResourceRequest {
-  getType(): string
-  getName(): string
-  getProtect(): boolean | undefined
-  getRetainondelete(): boolean | undefined
-}
 
 /** `aws:sqs/queue:Queue` → `sqs`. */
 const serviceOf = (type: string) => type.split(':')[1]?.split('/')[0] ?? 'unknown'
@@ -70,36 +57,7 @@ async function setMocks(): Promise<void> {
     'fleetpipe',
     'test',
   )
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterResourceRequest, callback: unknown): void
-  }
-  const register = monitor.registerResource.bind(monitor)
-  monitor.registerResource = (req, callback) => {
-    registrations.push({
-      type: req.getType(),
-      name: req.getName(),
-      protect: req.getProtect() ?? false,
-      retainOnDelete: req.getRetainondelete() ?? false,
-    })
-    register(req, callback)
-  }
-}
-
-/** An output's value (mocks run no preview, so every value is known). */
-export function value<T>(input: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
-  return new Promise((resolve) => pulumi.output(input).apply(resolve))
-}
-
-/** Every resource in a returned structure, found through plain objects and arrays. */
-export function resourcesIn(tree: unknown, found: pulumi.Resource[] = []): pulumi.Resource[] {
-  if (pulumi.Resource.isInstance(tree)) {
-    found.push(tree)
-  } else if (Array.isArray(tree)) {
-    for (const item of tree) resourcesIn(item, found)
-  } else if (tree !== null && typeof tree === 'object' && !pulumi.Output.isInstance(tree)) {
-    for (const item of Object.values(tree)) resourcesIn(item, found)
-  }
-  return found
+  recordRegistrations(registrations)
 }
 
 async function buildStage(
@@ -156,3 +114,5 @@ export async function statementsOf(document: pulumi.Input<string>): Promise<Stat
 
 export const list = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value]
+
+export { type Registration, resourcesIn, value }

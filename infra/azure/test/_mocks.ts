@@ -6,6 +6,7 @@
  * the mocks' `newResource` never sees.
  */
 import * as pulumi from '@pulumi/pulumi'
+import { type Registration, recordRegistrations, resourcesIn, value } from '../../test/pulumi-mocks.ts'
 import type { AzureNative } from '../common.ts'
 
 export const SUBSCRIPTION = '00000000-0000-4000-8000-000000000001'
@@ -18,26 +19,9 @@ export const PACKAGE_SHA256 = 'ab'.repeat(32)
 /** The built-in endpoint's namespace, as Azure names it. */
 export const EVENTS_NAMESPACE = 'ihsuprodamres001dednamespace.servicebus.windows.net'
 
-export interface Registration {
-  type: string
-  name: string
-  protect: boolean
-  retainOnDelete: boolean
-  /** URNs of the resources it waits for (explicit `dependsOn` and inputs). */
-  dependencies: string[]
-}
-
 export interface Invoke {
   token: string
   inputs: Record<string, unknown>
-}
-
-interface RegisterResourceRequest {
-  getType(): string
-  getName(): string
-  getProtect(): boolean | undefined
-  getRetainondelete(): boolean | undefined
-  getDependenciesList(): string[]
 }
 
 /** The input holding each type's physical name. */
@@ -158,37 +142,7 @@ async function setMocks(): Promise<void> {
     'fleetpipe',
     'test',
   )
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterResourceRequest, callback: unknown): void
-  }
-  const register = monitor.registerResource.bind(monitor)
-  monitor.registerResource = (req, callback) => {
-    registrations.push({
-      type: req.getType(),
-      name: req.getName(),
-      protect: req.getProtect() ?? false,
-      retainOnDelete: req.getRetainondelete() ?? false,
-      dependencies: req.getDependenciesList(),
-    })
-    register(req, callback)
-  }
-}
-
-/** An output's value (mocks run no preview, so every value is known). */
-export function value<T>(input: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
-  return new Promise((resolve) => pulumi.output(input).apply(resolve))
-}
-
-/** Every resource in a returned structure, found through plain objects and arrays. */
-export function resourcesIn(tree: unknown, found: pulumi.Resource[] = []): pulumi.Resource[] {
-  if (pulumi.Resource.isInstance(tree)) {
-    found.push(tree)
-  } else if (Array.isArray(tree)) {
-    for (const item of tree) resourcesIn(item, found)
-  } else if (tree !== null && typeof tree === 'object' && !pulumi.Output.isInstance(tree)) {
-    for (const item of Object.values(tree)) resourcesIn(item, found)
-  }
-  return found
+  recordRegistrations(registrations)
 }
 
 /** The submodules the program uses, as `AzureNative`; sst.config.ts passes the whole namespace. */
@@ -259,3 +213,5 @@ export function undeclaredOutput<T = unknown>(resource: pulumi.Resource, name: s
 export function inputOf<T = unknown>(resource: pulumi.Resource, name: string): Promise<pulumi.Unwrap<T>> {
   return value(undeclaredOutput<T>(resource, name))
 }
+
+export { type Registration, resourcesIn, value }

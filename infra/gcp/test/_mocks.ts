@@ -6,6 +6,7 @@
  * mocks' `newResource` never sees.
  */
 import * as pulumi from '@pulumi/pulumi'
+import { type Registration, recordRegistrations, resourcesIn, value } from '../../test/pulumi-mocks.ts'
 
 export const PROJECT = 'fleetpipe-test'
 export const PROJECT_NUMBER = '123456789012'
@@ -17,20 +18,6 @@ export const DATABASE_PASSWORD = 'p@ss:w/rd?#%&'
 export const SOURCE_GENERATION = 1_732_400_000_000_000
 
 export const runUri = (functionName: string) => `https://${functionName}-a1b2c3d4e5-ew.a.run.app`
-
-export interface Registration {
-  type: string
-  name: string
-  protect: boolean
-  retainOnDelete: boolean
-}
-
-interface RegisterResourceRequest {
-  getType(): string
-  getName(): string
-  getProtect(): boolean | undefined
-  getRetainondelete(): boolean | undefined
-}
 
 const registrations: Registration[] = []
 
@@ -109,36 +96,7 @@ async function setMocks(): Promise<void> {
     'fleetpipe',
     'test',
   )
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterResourceRequest, callback: unknown): void
-  }
-  const register = monitor.registerResource.bind(monitor)
-  monitor.registerResource = (req, callback) => {
-    registrations.push({
-      type: req.getType(),
-      name: req.getName(),
-      protect: req.getProtect() ?? false,
-      retainOnDelete: req.getRetainondelete() ?? false,
-    })
-    register(req, callback)
-  }
-}
-
-/** An output's value (mocks run no preview, so every value is known). */
-export function value<T>(input: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
-  return new Promise((resolve) => pulumi.output(input).apply(resolve))
-}
-
-/** Every resource in a returned structure, found through plain objects and arrays. */
-export function resourcesIn(tree: unknown, found: pulumi.Resource[] = []): pulumi.Resource[] {
-  if (pulumi.Resource.isInstance(tree)) {
-    found.push(tree)
-  } else if (Array.isArray(tree)) {
-    for (const item of tree) resourcesIn(item, found)
-  } else if (tree !== null && typeof tree === 'object' && !pulumi.Output.isInstance(tree)) {
-    for (const item of Object.values(tree)) resourcesIn(item, found)
-  }
-  return found
+  recordRegistrations(registrations)
 }
 
 async function buildStage(
@@ -183,3 +141,5 @@ export async function typeOf(resource: pulumi.Resource): Promise<string> {
   const urn = await value(resource.urn)
   return urn.split('::')[2]?.split('$').pop() ?? ''
 }
+
+export { type Registration, resourcesIn, value }
