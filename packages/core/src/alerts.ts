@@ -35,11 +35,18 @@ export interface AlertState {
   /** Device time of the newest reading applied; older readings are stored but do not move the state. */
   watermark: number
   open?: Alert
+  /** Device time since which the condition has held, while a rule with `for` waits to open. */
+  since?: number
   outbox: AlertTransition[]
 }
 
 /** Every AlertState is built with the same fields in the same order, so the hot path sees one shape. */
-export const emptyAlertState = (): AlertState => ({ watermark: -1, open: undefined, outbox: [] })
+export const emptyAlertState = (): AlertState => ({
+  watermark: -1,
+  open: undefined,
+  since: undefined,
+  outbox: [],
+})
 
 /**
  * Applies one reading to a draft of the state, in place: the caller copies the saved state once
@@ -53,6 +60,12 @@ export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: num
   const severity = detect(rule, open !== undefined, value)
 
   if (!open && severity) {
+    if (rule.for) {
+      // Not yet: the condition must hold for `for` of device time, on every reading of the metric.
+      draft.since ??= ts
+      if (ts - draft.since < rule.for) return
+    }
+    draft.since = undefined
     const message = describe(rule, value, true)
     const alert: Alert = {
       id: `${deviceId}:${rule.id}:${ts}`,
@@ -77,10 +90,12 @@ export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: num
     }
     draft.open = alert
     draft.outbox = [...draft.outbox, opened]
-  } else if (open && !severity) {
+  } else if (!open) {
+    draft.since = undefined
+  } else if (!severity) {
     draft.open = undefined
     draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, describe(rule, value, false))]
-  } else if (open && severity && rank(severity) > rank(open.severity)) {
+  } else if (rank(severity) > rank(open.severity)) {
     const escalated = { ...open, severity }
     draft.open = escalated
     draft.outbox = [

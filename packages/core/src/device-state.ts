@@ -51,7 +51,7 @@ export function applyRules(
       if (value === undefined || (current && reading.ts <= current.watermark)) continue
       // Copied once, on the first reading that moves it.
       state ??= saved
-        ? { watermark: saved.watermark, open: saved.open, outbox: saved.outbox }
+        ? { watermark: saved.watermark, open: saved.open, since: saved.since, outbox: saved.outbox }
         : emptyAlertState()
       advance(state, rule, deviceId, reading.ts, value)
     }

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini'
 import './_zod-messages.ts'
+import { formatDuration, parseDuration } from './duration.ts'
 import { METRIC_NAME_PATTERN } from './wire.ts'
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const
@@ -28,8 +29,21 @@ const RuleBase = z.object({
   command: z.optional(CommandSpec),
 })
 
+/** `"5m"`, `"30s"`, or a number of milliseconds. */
+const Duration = z.pipe(
+  z.union([z.string(), z.number().check(z.nonnegative())]),
+  z.transform((given, ctx): number => {
+    const ms = typeof given === 'number' ? given : parseDuration(given)
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', message: 'must be a duration such as 30s, 5m or 1h', input: given })
+      return z.NEVER
+    }
+    return ms
+  }),
+)
+
 /**
- * "above 80, clears below 75": the condition holds while the value is beyond the threshold and
+ * "above 80 for 5 minutes, clears below 75": the condition holds while the value is beyond the threshold and
  * lets go only once it is back past `clear`, so a value hovering at the edge does not flap.
  */
 export const ThresholdRuleSchema = z
@@ -38,6 +52,8 @@ export const ThresholdRuleSchema = z
     above: z.optional(z.number()),
     below: z.optional(z.number()),
     clear: z.optional(z.number()),
+    /** How long (device time) the condition must hold before an alert opens; at once without it. */
+    for: z.optional(Duration),
   })
   .check(
     z.superRefine((rule, ctx) => {
@@ -121,7 +137,8 @@ export function thresholdOf(rule: Rule): number {
 /** Says what a rule saw, for alerts and people; built only when an alert changes. */
 export function describe(rule: Rule, value: number, active: boolean): string {
   if (!active) return `${rule.metric} ${value} is back past ${rule.clear ?? thresholdOf(rule)}`
-  return `${rule.metric} ${value} is ${rule.above !== undefined ? 'above' : 'below'} ${thresholdOf(rule)}`
+  const held = rule.for ? ` for ${formatDuration(rule.for)}` : ''
+  return `${rule.metric} ${value} is ${rule.above !== undefined ? 'above' : 'below'} ${thresholdOf(rule)}${held}`
 }
 
 /** Whether a rule watches a device. */

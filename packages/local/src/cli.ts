@@ -4,11 +4,17 @@
  * lists refused messages and replays them through ingest.
  */
 import { parseArgs } from 'node:util'
-import { ConfigError, QUARANTINE_REASONS, type QuarantineReason, RulesError } from '@fleetpipe/core'
+import {
+  ConfigError,
+  parseDuration,
+  QUARANTINE_REASONS,
+  type QuarantineReason,
+  RulesError,
+} from '@fleetpipe/core'
 import type { Database } from '@fleetpipe/postgres'
 import { type Config, configFlags, flagsToConfigKeys, loadConfig } from './config.ts'
 import { runDev } from './dev.ts'
-import { formatTable, parseDuration } from './format.ts'
+import { formatTable } from './format.ts'
 import { loadSimConfig, runSim, type SimConfig, simFlags } from './sim.ts'
 import { openForTools, replayQuarantine } from './tools.ts'
 

@@ -2,10 +2,9 @@
  * Configuration, read once at the edge: CLI flags over FLEETPIPE_* environment variables over
  * defaults, through one zod schema. A bad value is an error naming the flag and the variable.
  */
-import { ConfigError, DEFAULT_MAX_AGE_MS } from '@fleetpipe/core'
+import { ConfigError, DEFAULT_MAX_AGE_MS, parseDuration } from '@fleetpipe/core'
 import * as z from 'zod'
 import { CLOUDS } from './cloud-ingest.ts'
-import { parseDuration } from './format.ts'
 
 const port = z.coerce.number().int().min(0).max(65_535)
 const positive = z.coerce.number().positive()

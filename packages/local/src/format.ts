@@ -18,12 +18,3 @@ function show(value: unknown): string {
   if (typeof value === 'object') return JSON.stringify(value)
   return String(value)
 }
-
-const UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
-/** `90s`, `15m`, `7d`, or a bare number of milliseconds; undefined when it is neither. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim())
-  if (!match) return undefined
-  return Number(match[1]) * UNITS[(match[2] ?? 'ms') as keyof typeof UNITS]
-}

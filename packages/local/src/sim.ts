@@ -8,9 +8,12 @@ import {
   awsProfile,
   azureProfile,
   type ConnectionProfile,
+  countFaults,
+  type FaultKind,
   type FleetStats,
   localProfile,
   PROFILE_NAMES,
+  parseFaults,
   startFleet,
 } from '@fleetpipe/firmware-sim'
 import * as z from 'zod'
@@ -35,6 +38,17 @@ export const SimConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{0,59}$/, 'letters, digits and . _ : - only')
     .default('esp32-'),
+  /** Fault spec, `kind:probability[@device-glob],…`: checked here so a typo fails before connecting. */
+  faults: z
+    .string()
+    .optional()
+    .superRefine((spec, ctx) => {
+      try {
+        if (spec) parseFaults(spec)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    }),
   cert: text.optional(),
   key: text.optional(),
   ca: text.optional(),
@@ -110,6 +124,8 @@ export interface SimSummary {
   /** Readings taken while a device was offline, never sent. */
   dropped: number
   ackLatencyMs: FleetStats['ackLatencyMs']
+  /** Injected faults by kind, from the fleet's labels; every kind the spec names appears. */
+  faults: Partial<Record<FaultKind, number>>
 }
 
 /** Runs the fleet until `--duration` or `stop`, then stops it cleanly and sums up. */
@@ -126,6 +142,7 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     rateHz: config.rate,
     seed: config.seed,
     idPrefix: config.idPrefix,
+    ...(config.faults ? { faults: config.faults } : {}),
     onError: (error) => {
       // A broker in trouble fails every publish: say the first few, count the rest.
       if (++errors <= 10) io.err(`fleet: ${error.message}`)
@@ -167,6 +184,10 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     failed: stats.failed,
     dropped: stats.dropped,
     ackLatencyMs: stats.ackLatencyMs,
+    faults: countFaults(
+      fleet.labels(),
+      parseFaults(config.faults ?? '').map((rule) => rule.kind),
+    ),
   }
 }
 
