@@ -1,18 +1,22 @@
 /** One simulated ESP32 motor node: its boot, sequence numbers, readings and injected anomalies. */
 import type { DeviceCommand, TelemetryInput } from '@fleetpipe/core'
+import type { FaultLabel } from './faults.ts'
 import { Random } from './random.ts'
 import { type MotorProfile, motorMetrics, motorProfile, overheatTemperature } from './sensors.ts'
 
 export const FIRMWARE_VERSION = '1.4.2'
 
 /** Ground truth for an anomaly: readings with `startTs <= ts <= endTs` were overheated. */
-export interface Label {
+export interface OverheatLabel {
   deviceId: string
   kind: 'overheat'
   startTs: number
   endTs: number
   endedBy: 'elapsed' | 'safe-mode' | 'stop'
 }
+
+/** Any ground truth a fleet records: overheat episodes and injected faults. */
+export type Label = OverheatLabel | FaultLabel
 
 export interface SimDeviceOptions {
   deviceId: string
@@ -41,7 +45,7 @@ export class SimDevice {
   #boot: string
   #seq = 0
   #episode: Episode | undefined
-  #labels: Label[] = []
+  #labels: OverheatLabel[] = []
   #recentCommands: string[] = []
 
   constructor({ deviceId, seed, fw = FIRMWARE_VERSION }: SimDeviceOptions) {
@@ -90,7 +94,7 @@ export class SimDevice {
    * Ends the ongoing episode, labelling it with the readings it overheated. An episode that has not
    * yet produced a reading leaves no label: no reading was anomalous.
    */
-  endEpisode(endedBy: Label['endedBy']): void {
+  endEpisode(endedBy: OverheatLabel['endedBy']): void {
     const episode = this.#episode
     this.#episode = undefined
     if (episode?.startTs === undefined || episode.lastTs === undefined) return
@@ -124,7 +128,7 @@ export class SimDevice {
   }
 
   /** Finished episodes, oldest first. */
-  labels(): Label[] {
+  labels(): OverheatLabel[] {
     return [...this.#labels]
   }
 }

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { ConfigError } from '@fleetpipe/core'
 import { type Label, SimDevice } from './device.ts'
+import { FaultInjector, type FaultRule, parseFaults } from './faults.ts'
 import { LatencyHistogram } from './latency.ts'
 import { type ConnectionProfile, localProfile } from './profiles.ts'
 import { Random, seedFor } from './random.ts'
@@ -20,6 +21,8 @@ export interface FleetOptions {
   idPrefix?: string
   /** Probability per device per second that an overheat episode starts; 0 turns anomalies off. */
   anomalyChance?: number
+  /** Faults to inject, as a spec (`spike:0.01,dropout:0.001@esp32-00*`) or parsed rules. */
+  faults?: string | readonly FaultRule[]
   /** Errors after start: lost connections, failed publishes. They never stop the fleet. */
   onError?: (error: Error) => void
 }
@@ -46,7 +49,10 @@ export interface FleetStats {
 export interface Fleet {
   stats(): FleetStats
   deviceIds: string[]
-  /** Ground truth of the overheat episodes that have ended; `stop()` ends the rest. */
+  /**
+   * Ground truth: overheat episodes that have ended (`stop()` ends the rest), then injected faults
+   * (one still under way has its `endTs` so far).
+   */
   labels(): Label[]
   stop(): Promise<void>
 }
@@ -58,6 +64,7 @@ const CONNECT_TIMEOUT_MS = 5_000
 const STOP_TIMEOUT_MS = 5_000
 /** Spread apart so a restarted broker is not hit by every device in the same instant. */
 const RECONNECT_PERIOD_MS: readonly [number, number] = [1_000, 3_000]
+const FAULT_SEED = 0xfa017
 
 /** Resolves once every device is connected and online; rejects, naming the broker, if any cannot be. */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
@@ -72,6 +79,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     (_, i) =>
       new SimDevice({ deviceId: `${idPrefix}${String(i + 1).padStart(4, '0')}`, seed: seedFor(seed, i) }),
   )
+  const faults = typeof options.faults === 'string' ? parseFaults(options.faults) : (options.faults ?? [])
+  const deviceIds = devices.map((device) => device.deviceId)
+  // Seeded apart from the devices' own streams, so adding faults leaves the clean readings unchanged.
+  const injectors = faults.length
+    ? deviceIds.map(
+        (deviceId, i) =>
+          new FaultInjector(faults, { deviceId, seed: seedFor(seed ^ FAULT_SEED, i), peers: deviceIds }),
+      )
+    : []
   const counts = { published: 0, acked: 0, failed: 0, dropped: 0, commands: 0, ignoredCommands: 0 }
   const latency = new LatencyHistogram()
 
@@ -112,22 +128,26 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     devices,
     { rateHz, anomalyChance, random, start: Date.now() },
     (index, reading) => {
+      // Drawn whether or not the device is connected, so a seed gives the same faults either way.
+      const outgoing = injectors[index]?.apply(reading) ?? [reading]
       const link = links[index]
       if (!link?.connected) {
         counts.dropped++
         return
       }
-      counts.published++
-      const sent = performance.now()
-      link.publishTelemetry(reading, (error) => {
-        if (!error) {
-          counts.acked++
-          latency.record(performance.now() - sent)
-          return
-        }
-        counts.failed++
-        onError(new Error(`${reading.deviceId} seq ${reading.seq}: ${error.message}`, { cause: error }))
-      })
+      for (const payload of outgoing) {
+        counts.published++
+        const sent = performance.now()
+        link.publishTelemetry(payload, (error) => {
+          if (!error) {
+            counts.acked++
+            latency.record(performance.now() - sent)
+            return
+          }
+          counts.failed++
+          onError(new Error(`${reading.deviceId} seq ${reading.seq}: ${error.message}`, { cause: error }))
+        })
+      }
     },
   )
   const timer = setInterval(() => {
@@ -147,7 +167,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   let stopping: Promise<void> | undefined
 
   return {
-    deviceIds: devices.map((device) => device.deviceId),
+    deviceIds,
     stats: () => ({
       devices: devices.length,
       connected: links.filter((link) => link.connected).length,
@@ -155,7 +175,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       episodes: scheduler.episodes,
       ackLatencyMs: { p50: latency.quantile(0.5) ?? null, p99: latency.quantile(0.99) ?? null },
     }),
-    labels: () => devices.flatMap((device) => device.labels()),
+    labels: () => [
+      ...devices.flatMap((device) => device.labels()),
+      ...injectors.flatMap((injector) => injector.labels()),
+    ],
     stop: () => {
       stopping ??= stop()
       return stopping

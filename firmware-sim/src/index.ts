@@ -2,9 +2,22 @@ export {
   type CommandOutcome,
   FIRMWARE_VERSION,
   type Label,
+  type OverheatLabel,
   SimDevice,
   type SimDeviceOptions,
 } from './device.ts'
+export {
+  countFaults,
+  FAULT_KINDS,
+  FaultInjector,
+  type FaultInjectorOptions,
+  type FaultKind,
+  type FaultLabel,
+  type FaultRule,
+  matchesSelector,
+  type Outgoing,
+  parseFaults,
+} from './faults.ts'
 export {
   DEFAULT_ANOMALY_CHANCE,
   type Fleet,

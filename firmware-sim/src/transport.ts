@@ -22,8 +22,11 @@ export interface DeviceLinkOptions {
 
 export interface DeviceLink {
   readonly connected: boolean
-  /** QoS 1; `done` runs once the broker acknowledges, or with the error that stopped it. */
-  publishTelemetry(reading: TelemetryInput, done: (error?: Error) => void): void
+  /**
+   * QoS 1; `done` runs once the broker acknowledges, or with the error that stopped it. A string is
+   * sent as is, so fault injection can publish what no schema would produce.
+   */
+  publishTelemetry(reading: TelemetryInput | string, done: (error?: Error) => void): void
   /** Says `offline` (a clean disconnect drops the last will) and ends the session. */
   close(timeoutMs: number): Promise<void>
   /** Drops the connection without DISCONNECT, as a device losing power or going to deep sleep: the will fires. */
@@ -98,7 +101,8 @@ export async function connectDevice(options: DeviceLinkOptions): Promise<DeviceL
       return client.connected
     },
     publishTelemetry(reading, done) {
-      client.publish(endpoint.telemetryTopic, JSON.stringify(reading), { qos: 1 }, (error) => done(error))
+      const payload = typeof reading === 'string' ? reading : JSON.stringify(reading)
+      client.publish(endpoint.telemetryTopic, payload, { qos: 1 }, (error) => done(error))
     },
     powerLoss() {
       client.options.reconnectPeriod = 0

@@ -24,7 +24,7 @@ Usage:
   fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
                 [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
   fleetpipe sim --broker URL [--profile local|aws|azure] [--devices N] [--rate HZ] [--duration S]
-                [--seed N] [--id-prefix P] [--json]
+                [--seed N] [--id-prefix P] [--faults KIND:P[@GLOB],…] [--json]
                 aws:   --cert FILE --key FILE [--ca FILE]     (--broker mqtts://…-ats.iot.REGION.amazonaws.com[:443])
                 azure: --device-key KEY | --hub-key KEY --hub-key-name NAME   (--broker mqtts://HUB.azure-devices.net)
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]

@@ -1,7 +1,7 @@
 import { ConfigError } from '@fleetpipe/core'
 import type { FleetStats } from '@fleetpipe/firmware-sim'
 import { describe, expect, it } from 'vitest'
-import { loadSimConfig, profileOf, statusLine } from '../src/sim.ts'
+import { loadSimConfig, profileOf, simFlags, statusLine } from '../src/sim.ts'
 
 const BROKER = 'mqtt://127.0.0.1:1883'
 
@@ -31,6 +31,23 @@ describe('loadSimConfig', () => {
     expect(bad).toThrow(/--devices \(FLEETPIPE_DEVICES\)/)
     expect(bad).toThrow(/--rate \(FLEETPIPE_RATE\)/)
     expect(bad).toThrow(/--profile \(FLEETPIPE_PROFILE\)/)
+  })
+
+  it('takes a fault spec, and names the bad part of one before anything connects', () => {
+    expect(loadSimConfig({ broker: BROKER }, {}).faults).toBeUndefined()
+    const spec = 'spike:0.01,dropout:0.001@esp32-00*'
+    expect(loadSimConfig({ broker: BROKER, faults: spec }, {}).faults).toBe(spec)
+    expect(loadSimConfig({ broker: BROKER }, { FLEETPIPE_FAULTS: 'stuck:0.5' }).faults).toBe('stuck:0.5')
+    const bad = () => loadSimConfig({ broker: BROKER, faults: 'spike:0.01,spike:2' }, {})
+    expect(bad).toThrow(ConfigError)
+    expect(bad).toThrow(/--faults \(FLEETPIPE_FAULTS\): fault "spike:2": probability must be/)
+    expect(() => loadSimConfig({ broker: BROKER, faults: 'gremlins:0.1' }, {})).toThrow(
+      /--faults \(FLEETPIPE_FAULTS\): fault "gremlins:0.1": kind "gremlins" is unknown/,
+    )
+  })
+
+  it('knows --faults as a string flag', () => {
+    expect(simFlags().faults).toEqual({ type: 'string' })
   })
 })
 
