@@ -76,22 +76,34 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function dev(config: Config): Promise<number> {
-  const stop = new Promise<void>((resolve) => {
+/** Resolves on Ctrl-C or SIGTERM: the long-running commands then stop cleanly. */
+function interrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
+}
+
+/** Lines for people on stderr, with a status line that redraws in place on a terminal. */
+function terminal() {
   const tty = process.stderr.isTTY
-  const summary = await runDev(
-    config,
-    {
-      out: (line) => console.log(line),
-      err: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
-      status: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
+  return {
+    io: {
+      out: (line: string) => console.log(line),
+      err: (line: string) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+      status: tty ? (line: string) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
     },
-    stop,
-  )
-  if (tty) process.stderr.write('\r\x1b[K')
+    /** Clears the status line before the summary. */
+    done: () => {
+      if (tty) process.stderr.write('\r\x1b[K')
+    },
+  }
+}
+
+async function dev(config: Config): Promise<number> {
+  const { io, done } = terminal()
+  const summary = await runDev(config, io, interrupted())
+  done()
   if (config.json) console.log(JSON.stringify(summary))
   else {
     console.log(
@@ -113,21 +125,9 @@ async function dev(config: Config): Promise<number> {
 }
 
 async function sim(config: SimConfig): Promise<number> {
-  const stop = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
-  const tty = process.stderr.isTTY
-  const summary = await runSim(
-    config,
-    {
-      out: (line) => console.log(line),
-      err: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
-      status: tty ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
-    },
-    stop,
-  )
-  if (tty) process.stderr.write('\r\x1b[K')
+  const { io, done } = terminal()
+  const summary = await runSim(config, io, interrupted())
+  done()
   if (config.json) console.log(JSON.stringify(summary))
   else {
     const { p50, p99 } = summary.ackLatencyMs
