@@ -2,14 +2,24 @@
  * Fault injection: what a flaky sensor, a brown-out or buggy firmware does to the telemetry a device
  * publishes, drawn per reading from a seeded stream and labelled, so rules can be scored against it.
  */
-import { ConfigError, type TelemetryInput } from '@fleetpipe/core'
+import { ConfigError, MAX_FUTURE_MS, MAX_PAYLOAD_BYTES, type TelemetryInput } from '@fleetpipe/core'
 import { Random } from './random.ts'
 
-export const FAULT_KINDS = ['spike', 'stuck', 'drift', 'dropout', 'duplicate', 'malformed', 'spoof'] as const
+export const FAULT_KINDS = [
+  'spike',
+  'stuck',
+  'drift',
+  'dropout',
+  'duplicate',
+  'malformed',
+  'spoof',
+  'skew',
+  'oversize',
+] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** Named in issue 6 but not simulated yet: the parser says so rather than calling them unknown. */
-const PLANNED_KINDS = ['burst', 'skew', 'oversize']
+const PLANNED_KINDS = ['burst']
 
 /** One `kind:probability[@glob]` part of a fault spec. */
 export interface FaultRule {
@@ -46,6 +56,11 @@ const DRIFT_PER_READING = 0.5
 const STUCK_READINGS: readonly [number, number] = [5, 15]
 const DRIFT_READINGS: readonly [number, number] = [30, 60]
 const DROPOUT_READINGS: readonly [number, number] = [3, 10]
+/** A clock that jumped ahead (a bad SNTP answer) by more than the pipeline accepts. */
+const SKEW_MS = MAX_FUTURE_MS + 5 * 60 * 1000
+const SKEW_READINGS: readonly [number, number] = [3, 10]
+/** Past the 128 KB every cloud edge refuses, as firmware that dumps a whole log buffer. */
+const OVERSIZE_BYTES = MAX_PAYLOAD_BYTES + 1024
 
 /**
  * Parses a fault spec such as `spike:0.01,dropout:0.001@esp32-00*`.
@@ -149,11 +164,17 @@ export class FaultInjector {
     this.#last = out.metrics
     const spoof = this.#active.get('spoof')
     if (spoof && this.#step('spoof', reading)) out.deviceId = String(spoof.label.detail?.as)
-    const json = JSON.stringify(out)
+    if (this.#step('skew', reading)) out.ts += SKEW_MS
+    // Unknown fields are allowed by the wire format, so only the size is wrong.
+    const json = this.#step('oversize', reading)
+      ? JSON.stringify({ ...out, log: 'x'.repeat(OVERSIZE_BYTES) })
+      : JSON.stringify(out)
     // Cut mid-object, as a payload torn by a buffer overrun: never valid JSON.
     const payload: Outgoing = this.#step('malformed', reading)
       ? json.slice(0, Math.floor(json.length / 2))
-      : out
+      : json.length > OVERSIZE_BYTES
+        ? json
+        : out
     return this.#step('duplicate', reading) ? [payload, payload] : [payload]
   }
 
@@ -220,6 +241,12 @@ export class FaultInjector {
         // With no other device to impersonate there is nothing to spoof.
         return as === undefined ? undefined : { readings: 1, value: 0, detail: { as } }
       }
+      case 'skew': {
+        const readings = span(SKEW_READINGS)
+        return { readings, value: SKEW_MS, detail: { offsetMs: SKEW_MS, readings } }
+      }
+      case 'oversize':
+        return { readings: 1, value: 0, detail: { bytes: OVERSIZE_BYTES } }
       case 'duplicate':
       case 'malformed':
         return { readings: 1, value: 0 }

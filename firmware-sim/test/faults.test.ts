@@ -1,4 +1,10 @@
-import { ConfigError, type TelemetryInput, TelemetrySchema } from '@fleetpipe/core'
+import {
+  ConfigError,
+  MAX_FUTURE_MS,
+  MAX_PAYLOAD_BYTES,
+  type TelemetryInput,
+  TelemetrySchema,
+} from '@fleetpipe/core'
 import { describe, expect, it } from 'vitest'
 import {
   countFaults,
@@ -48,6 +54,7 @@ describe('parseFaults', () => {
     const cases: [string, RegExp][] = [
       ['spike:0.1,spyke:0.1', /fault "spyke:0.1": kind "spyke" is unknown; use one of spike, stuck/],
       ['burst:0.1', /fault "burst:0.1": kind "burst" is not simulated yet/],
+      ['skews:0.1', /kind "skews" is unknown/],
       ['spike:1.5', /fault "spike:1.5": probability must be a number from 0 to 1, got "1.5"/],
       ['spike:-0.1', /probability must be a number from 0 to 1, got "-0.1"/],
       ['spike:often', /got "often"/],
@@ -160,6 +167,29 @@ describe('FaultInjector', () => {
     expect(broken.length).toBe(labels.length)
     expect(broken.length).toBeGreaterThan(3)
     for (const { sent } of broken) expect(() => JSON.parse(sent[0] as string)).toThrow()
+  })
+
+  it('skew: publishes device times beyond what the pipeline accepts from the future', () => {
+    const { steps, labels } = run('skew:0.05')
+    expect(labels.length).toBeGreaterThan(0)
+    const labelled = (ts: number) => labels.some((l) => l.startTs <= ts && ts <= l.endTs)
+    for (const { reading, sent } of steps) {
+      const ahead = (sent[0] as TelemetryInput).ts - reading.ts
+      if (labelled(reading.ts)) expect(ahead).toBeGreaterThan(MAX_FUTURE_MS)
+      else expect(ahead).toBe(0)
+    }
+  })
+
+  it('oversize: publishes a valid reading padded past the 128 KB every edge refuses', () => {
+    const { steps, labels } = run('oversize:0.05')
+    const big = steps.filter(({ sent }) => typeof sent[0] === 'string')
+    expect(big.length).toBe(labels.length)
+    expect(big.length).toBeGreaterThan(0)
+    for (const { reading, sent } of big) {
+      const text = sent[0] as string
+      expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_PAYLOAD_BYTES)
+      expect(TelemetrySchema.parse(JSON.parse(text))).toMatchObject({ seq: reading.seq })
+    }
   })
 
   it('spoof: publishes the reading under another device id of the fleet', () => {
