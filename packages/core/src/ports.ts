@@ -3,6 +3,7 @@
  * alert channel is an adapter that implements one of these; the core imports nothing else.
  */
 import type { AlertTransition } from './alerts.ts'
+import type { Model } from './model.ts'
 import type { QuarantineEntry } from './quarantine.ts'
 import type { Reading, Status } from './wire.ts'
 
@@ -82,6 +83,14 @@ export interface PipelineRun {
 /** Starts a retraining or processing pipeline (Step Functions, EventBridge, or a local runner). */
 export interface PipelineTrigger {
   start(run: PipelineRun): Promise<void>
+}
+
+/**
+ * Where the model-score rule finds the current (champion) model of a device type: an S3 object, a
+ * local folder. Implementations cache and refresh; undefined while a type has no model yet.
+ */
+export interface ModelSource {
+  current(deviceType: string): Promise<Model | undefined>
 }
 
 export interface Clock {
