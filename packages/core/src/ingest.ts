@@ -25,6 +25,7 @@ import type {
   Clock,
   CommandPublisher,
   DeviceCommand,
+  ModelSource,
   Quarantine,
   StateStore,
   StatusUpdate,
@@ -41,6 +42,8 @@ export interface IngestDeps {
   alerts: AlertSink
   commands: CommandPublisher
   clock: Clock
+  /** Champion models for the model-score rule; without it, model-score rules see no model and stay quiet. */
+  models?: ModelSource
 }
 
 export interface IngestOptions {
