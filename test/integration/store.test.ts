@@ -385,6 +385,7 @@ describe('the PostgreSQL store', () => {
         id: `${deviceId}:over-temperature:${openedAt}`,
         deviceId,
         ruleId: 'over-temperature',
+        kind: 'threshold',
         metric: 'temperature',
         severity: 'critical',
         openedAt,

@@ -1,22 +1,29 @@
 /**
  * The alert lifecycle for one (device, rule): at most one open alert, which may escalate and
- * clears once the rule's condition lets go. Transitions wait in an outbox inside the saved state
- * until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
+ * clears once the rule's condition lets go. `for` delays an open until the condition has held that
+ * long, `clearFor` delays a clear until it has stayed gone that long (no flapping), `cooldown` keeps
+ * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
+ * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
+import { type Context, detectorOf, emptyMemory, type Memory, noModels, type Observation } from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
-import { describe, detect, type Rule, SEVERITIES, type Severity, thresholdOf } from './rules.ts'
+import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
 
 export interface Alert {
   /** Deterministic: a redelivered reading that opens the alert again yields the same id. */
   id: string
   deviceId: string
   ruleId: string
+  kind: RuleKind
+  /** The rule's metric; `heartbeat` or `score` for rules that watch no single metric. */
   metric: string
   severity: Severity
   openedAt: number
   value: number
   threshold: number
   message: string
+  /** The model that scored the reading, for model-score rules. */
+  modelVersion?: string
 }
 
 export type TransitionType = 'opened' | 'escalated' | 'cleared'
@@ -24,7 +31,7 @@ export type TransitionType = 'opened' | 'escalated' | 'cleared'
 export interface AlertTransition {
   type: TransitionType
   alert: Alert
-  /** Device time of the reading that caused the transition. */
+  /** Device time of the reading that caused the transition (the sweep's time for a silent device). */
   at: number
   value: number
   message: string
@@ -35,8 +42,14 @@ export interface AlertState {
   /** Device time of the newest reading applied; older readings are stored but do not move the state. */
   watermark: number
   open?: Alert
-  /** Device time since which the condition has held, while a rule with `for` waits to open. */
+  /** Since when the condition has held, while the alert waits to open (`for`, `cooldown`). */
   since?: number
+  /** Since when the condition has been gone, while the open alert waits to clear (`clearFor`). */
+  quiet?: number
+  /** When the last alert cleared, for `cooldown`. */
+  clearedAt?: number
+  /** The detector's memory (baselines, last values, runs). */
+  memory?: Memory
   outbox: AlertTransition[]
 }
 
@@ -45,64 +58,139 @@ export const emptyAlertState = (): AlertState => ({
   watermark: -1,
   open: undefined,
   since: undefined,
+  quiet: undefined,
+  clearedAt: undefined,
+  memory: undefined,
   outbox: [],
 })
 
+/** A copy to change: the memory is copied, the outbox shared (it is replaced, never changed). */
+export function copyAlertState(saved: AlertState): AlertState {
+  return {
+    watermark: saved.watermark,
+    open: saved.open,
+    since: saved.since,
+    quiet: saved.quiet,
+    clearedAt: saved.clearedAt,
+    memory: saved.memory && { ...saved.memory },
+    outbox: saved.outbox,
+  }
+}
+
+const seen: Observation = { holds: false, value: 0 }
+
 /**
  * Applies one reading to a draft of the state, in place: the caller copies the saved state once
- * per batch and folds its readings into the copy. The outbox array is replaced, never changed, so
- * the copy can share it with the saved state (the hot path allocates only on transitions).
+ * per batch and folds its readings into the copy. The hot path allocates only on transitions.
  */
-export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: number, value: number): void {
+export function observe(
+  draft: AlertState,
+  rule: Rule,
+  deviceId: string,
+  ts: number,
+  metrics: Record<string, number>,
+  context: Context = noModels,
+): void {
   if (ts <= draft.watermark) return
+  draft.memory ??= emptyMemory()
+  const detector = detectorOf(rule)
+  if (!detector.observe(rule, draft.memory, ts, metrics, draft.open !== undefined, context, seen)) return
   draft.watermark = ts
-  const { open } = draft
-  const severity = detect(rule, open !== undefined, value)
+  settle(draft, rule, deviceId, ts, seen.holds, seen.value, context)
+}
 
-  if (!open && severity) {
-    if (rule.for) {
-      // Not yet: the condition must hold for `for` of device time, on every reading of the metric.
-      draft.since ??= ts
-      if (ts - draft.since < rule.for) return
+/** `observe` for one metric's value: what rule tests and fixtures mostly need. */
+export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: number, value: number): void {
+  observe(draft, rule, deviceId, ts, 'metric' in rule ? { [rule.metric]: value } : {})
+}
+
+/**
+ * Moves the lifecycle on, given whether the condition holds at `ts`: opens (after `for`, outside a
+ * cooldown), escalates (after `escalate.after`), clears (after `clearFor`).
+ */
+export function settle(
+  draft: AlertState,
+  rule: Rule,
+  deviceId: string,
+  ts: number,
+  holds: boolean,
+  value: number,
+  context: Context = noModels,
+  message?: string,
+): void {
+  const { open } = draft
+  if (!open) {
+    if (!holds) {
+      draft.since = undefined
+      return
     }
+    draft.since ??= ts
+    if (rule.for && ts - draft.since < rule.for) return
+    if (rule.cooldown && draft.clearedAt !== undefined && ts - draft.clearedAt < rule.cooldown) return
     draft.since = undefined
-    const message = describe(rule, value, true)
-    const alert: Alert = {
-      id: `${deviceId}:${rule.id}:${ts}`,
-      deviceId,
-      ruleId: rule.id,
-      metric: rule.metric,
-      severity,
-      openedAt: ts,
-      value,
-      threshold: thresholdOf(rule),
-      message,
+    openAlert(draft, rule, deviceId, ts, value, context, message)
+  } else if (holds) {
+    draft.quiet = undefined
+    const escalate = rule.escalate
+    if (escalate && ts - open.openedAt >= escalate.after && rank(escalate.severity) > rank(open.severity)) {
+      const escalated = { ...open, severity: escalate.severity }
+      draft.open = escalated
+      const text = `${describe(rule, value, true, draft)}; open ${Math.round((ts - open.openedAt) / 1000)}s`
+      draft.outbox = [...draft.outbox, transition('escalated', escalated, ts, value, text)]
     }
-    const opened = transition('opened', alert, ts, value, message)
-    if (rule.command) {
-      opened.command = {
-        id: `${alert.id}:${rule.command.name}`,
-        deviceId,
-        command: rule.command.name,
-        args: rule.command.args,
-        reason: `${rule.id}: ${message}`,
-      }
-    }
-    draft.open = alert
-    draft.outbox = [...draft.outbox, opened]
-  } else if (!open) {
-    draft.since = undefined
-  } else if (!severity) {
+  } else {
+    draft.quiet ??= ts
+    if (rule.clearFor && ts - draft.quiet < rule.clearFor) return
     draft.open = undefined
-    draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, describe(rule, value, false))]
-  } else if (rank(severity) > rank(open.severity)) {
-    const escalated = { ...open, severity }
-    draft.open = escalated
-    draft.outbox = [
-      ...draft.outbox,
-      transition('escalated', escalated, ts, value, describe(rule, value, true)),
-    ]
+    draft.quiet = undefined
+    draft.clearedAt = ts
+    const text = message ?? describe(rule, value, false, draft)
+    draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, text)]
   }
+}
+
+function openAlert(
+  draft: AlertState,
+  rule: Rule,
+  deviceId: string,
+  ts: number,
+  value: number,
+  context: Context,
+  message = describe(rule, value, true, draft),
+): void {
+  const detector = detectorOf(rule)
+  const alert: Alert = {
+    id: `${deviceId}:${rule.id}:${ts}`,
+    deviceId,
+    ruleId: rule.id,
+    kind: rule.kind,
+    metric: 'metric' in rule ? rule.metric : rule.kind === 'heartbeat' ? 'heartbeat' : 'score',
+    severity: rule.severity,
+    openedAt: ts,
+    value,
+    threshold: detector.limit(rule, context),
+    message,
+  }
+  if (rule.kind === 'model-score') {
+    const version = context.models.get(rule.deviceType)?.version
+    if (version) alert.modelVersion = version
+  }
+  const opened = transition('opened', alert, ts, value, message)
+  if (rule.command) {
+    opened.command = {
+      id: `${alert.id}:${rule.command.name}`,
+      deviceId,
+      command: rule.command.name,
+      args: rule.command.args,
+      reason: `${rule.id}: ${message}`,
+    }
+  }
+  draft.open = alert
+  draft.outbox = [...draft.outbox, opened]
+}
+
+function describe(rule: Rule, value: number, active: boolean, draft: AlertState): string {
+  return detectorOf(rule).describe(rule, value, active, draft.memory ?? emptyMemory())
 }
 
 function transition(

@@ -3,7 +3,16 @@
  * state of each rule watching it. O(1) in the device's readings, loaded once per batch, changed on a
  * draft, and saved with a version check.
  */
-import { type AlertState, type AlertTransition, advance, emptyAlertState } from './alerts.ts'
+import {
+  type AlertState,
+  type AlertTransition,
+  copyAlertState,
+  emptyAlertState,
+  observe,
+} from './alerts.ts'
+import { type Context, noModels } from './detectors.ts'
+import { hearStatus } from './heartbeat.ts'
+import type { StatusUpdate } from './ports.ts'
 import { type Rule, selects } from './rules.ts'
 import { copyWindow, newWindow, type SeenWindow, see, type Verdict } from './seen.ts'
 import type { Reading } from './wire.ts'
@@ -12,15 +21,22 @@ export interface DeviceState {
   seen?: SeenWindow
   /** By rule id. */
   rules: Record<string, AlertState>
+  /** Wall-clock time the outboxes last went from empty to holding transitions. */
+  pendingSince?: number
 }
 
-export const deviceStateKey = (deviceId: string) => `device/${deviceId}`
+export const DEVICE_STATE_PREFIX = 'device/'
+export const deviceStateKey = (deviceId: string) => `${DEVICE_STATE_PREFIX}${deviceId}`
 
 /** A private copy to change: the saved state stays as loaded. */
 export function draftOf(saved: DeviceState | undefined): DeviceState {
   // The same fields in the same order as a copy: the hot path sees one shape.
-  if (!saved) return { seen: undefined, rules: {} }
-  return { seen: saved.seen && copyWindow(saved.seen), rules: { ...saved.rules } }
+  if (!saved) return { seen: undefined, rules: {}, pendingSince: undefined }
+  return {
+    seen: saved.seen && copyWindow(saved.seen),
+    rules: { ...saved.rules },
+    pendingSince: saved.pendingSince,
+  }
 }
 
 /** Dedupe verdict for a reading, recorded in the draft's window. */
@@ -32,28 +48,38 @@ export function seeReading(draft: DeviceState, reading: Reading): Verdict {
   return see(draft.seen, reading)
 }
 
-/** Applies the device's stored readings to each rule watching it, in device-time order. */
+/**
+ * Applies the device's stored readings to each rule watching it, in device-time order, then its
+ * status messages (birth and last will) to its heartbeat rules.
+ */
 export function applyRules(
   draft: DeviceState,
   deviceId: string,
   readings: readonly Reading[],
   rules: readonly Rule[],
+  context: Context = noModels,
+  statuses: readonly StatusUpdate[] = [],
 ) {
-  if (readings.length === 0) return
+  if (readings.length === 0 && statuses.length === 0) return
   const ordered = isSorted(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts)
   for (const rule of rules) {
     if (!selects(rule, deviceId)) continue
     const saved = draft.rules[rule.id]
+    const metric = 'metric' in rule ? rule.metric : undefined
     let state: AlertState | undefined
     for (const reading of ordered) {
-      const value = reading.metrics[rule.metric]
       const current = state ?? saved
-      if (value === undefined || (current && reading.ts <= current.watermark)) continue
-      // Copied once, on the first reading that moves it.
-      state ??= saved
-        ? { watermark: saved.watermark, open: saved.open, since: saved.since, outbox: saved.outbox }
-        : emptyAlertState()
-      advance(state, rule, deviceId, reading.ts, value)
+      if (current && reading.ts <= current.watermark) continue
+      if (metric !== undefined && reading.metrics[metric] === undefined) continue
+      // Copied once, on the first reading that may move it.
+      state ??= saved ? copyAlertState(saved) : emptyAlertState()
+      observe(state, rule, deviceId, reading.ts, reading.metrics, context)
+    }
+    if (rule.kind === 'heartbeat') {
+      for (const status of statuses) {
+        state ??= saved ? copyAlertState(saved) : emptyAlertState()
+        hearStatus(state, rule, deviceId, status.state, status.ts ?? status.receivedAt)
+      }
     }
     if (state) draft.rules[rule.id] = state
   }
@@ -70,12 +96,19 @@ export function pendingTransitions(state: DeviceState): AlertTransition[] {
   return out
 }
 
-/** The same state with every outbox emptied, once its transitions are delivered. */
-export function delivered(state: DeviceState): DeviceState {
+/** Names a transition across loads and saves: a reloaded state holds copies, not the same objects. */
+export const transitionKey = (t: AlertTransition) => `${t.alert.id}\u0000${t.type}\u0000${t.at}`
+
+/** The same state without the transitions `delivered` names. */
+export function withoutDelivered(state: DeviceState, delivered: ReadonlySet<string>): DeviceState {
   const rules: Record<string, AlertState> = {}
-  for (const [id, rule] of Object.entries(state.rules))
-    rules[id] = rule.outbox.length ? { ...rule, outbox: [] } : rule
-  return { ...state, rules }
+  let left = false
+  for (const [id, rule] of Object.entries(state.rules)) {
+    const outbox = rule.outbox.filter((t) => !delivered.has(transitionKey(t)))
+    left ||= outbox.length > 0
+    rules[id] = outbox.length === rule.outbox.length ? rule : { ...rule, outbox }
+  }
+  return { ...state, rules, pendingSince: left ? state.pendingSince : undefined }
 }
 
 function isSorted(readings: readonly Reading[]): boolean {

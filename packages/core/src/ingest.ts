@@ -7,18 +7,21 @@
  * window → write the new readings → apply rules in device-time order → save the states (version
  * check) → deliver alert transitions and commands from the saved outboxes.
  */
-import type { AlertTransition } from './alerts.ts'
+import { type AlertTransition, copyAlertState } from './alerts.ts'
 import { type DecodedRecord, decode, type InboundMessage } from './decode.ts'
 import {
   applyRules,
   type DeviceState,
-  delivered,
+  DEVICE_STATE_PREFIX,
   deviceStateKey,
   draftOf,
   hasPendingTransitions,
   pendingTransitions,
   seeReading,
+  transitionKey,
+  withoutDelivered,
 } from './device-state.ts'
+import { type Context, noModels } from './detectors.ts'
 import { describeError, StateConflictError, TransientError } from './errors.ts'
 import type {
   AlertSink,
@@ -31,8 +34,10 @@ import type {
   StatusUpdate,
   TelemetryStore,
 } from './ports.ts'
+import { checkSilence } from './heartbeat.ts'
+import type { Model } from './model.ts'
 import type { QuarantineEntry, QuarantineReason } from './quarantine.ts'
-import type { Rule } from './rules.ts'
+import { type Rule, type RuleOf, selects } from './rules.ts'
 import { DEFAULT_MAX_AGE_MS, type Reading, topics, WIRE_VERSION } from './wire.ts'
 
 export interface IngestDeps {
@@ -103,9 +108,16 @@ interface Device {
   version: number
   /** The readings this invocation stored that the rules have yet to see. */
   forRules: Reading[]
+  /** Transitions already in the outbox as loaded: another invocation's to deliver, unless stale. */
+  inherited: ReadonlySet<AlertTransition>
 }
 
 const MAX_ATTEMPTS = 3
+/**
+ * An outbox left holding transitions this long was left by an invocation that died before
+ * delivering: whoever loads the device next delivers them. Younger ones are their invocation's own.
+ */
+export const STALE_OUTBOX_MS = 60_000
 
 export async function ingest(
   messages: readonly InboundMessage[],
@@ -140,10 +152,12 @@ export async function ingest(
 
   await settle(refused, (entries) => deps.quarantine.put(entries), 'quarantined')
   await settle(statuses, (updates) => deps.store.writeStatus(updates), 'stored')
+  const heard = heardStatuses(statuses, options.rules)
+  for (const id of heard.keys()) if (!byDevice.has(id)) byDevice.set(id, noReadings())
   let transitions: AlertTransition[] = []
   if (byDevice.size > 0) {
     try {
-      transitions = await ingestReadings(byDevice, deps, options, now)
+      transitions = await ingestReadings(byDevice, heard, deps, options, now)
     } catch (error) {
       // Failed before the state save: a retry finds these readings new and writes them again.
       // Failed after it (delivering): a retry finds them seen, and delivers what the outbox holds.
@@ -159,11 +173,16 @@ export async function ingest(
 /** Dedupe, write, rules, save, deliver: for readings grouped by device. Throws on transient failures. */
 async function ingestReadings(
   byDevice: Map<string, Readings>,
+  heard: Map<string, StatusUpdate[]>,
   deps: IngestDeps,
   options: IngestOptions,
   now: number,
 ): Promise<AlertTransition[]> {
-  let pending = await loadDevices([...byDevice], deps.state)
+  const [loaded, context] = await Promise.all([
+    loadDevices([...byDevice], deps.state),
+    contextFor(options.rules, deps.models),
+  ])
+  const pending = loaded
 
   const fresh = noReadings()
   const unknown = noReadings()
@@ -197,32 +216,136 @@ async function ingestReadings(
   await write(fresh, deps, now)
   for (const device of pending) device.forRules = storedBy(device)
 
+  const saved = await commit(
+    pending,
+    deps.state,
+    now,
+    (device) =>
+      applyRules(device.draft, device.id, device.forRules, options.rules, context, heard.get(device.id)),
+    // Another invocation moved the device on: what it has seen already, it has applied to the rules already.
+    (device) => {
+      device.forRules = storedBy(device).filter((r) => seeReading(device.draft, r) !== 'duplicate')
+    },
+  )
+  return deliver(saved, deps, now)
+}
+
+/**
+ * Applies `apply` to each device's draft and saves the drafts with a version check; a device whose
+ * state another invocation changed meanwhile is loaded again, `reapply`-ed, and tried again.
+ */
+async function commit(
+  devices: Device[],
+  state: StateStore,
+  now: number,
+  apply: (device: Device) => void,
+  reload?: (device: Device) => void,
+): Promise<Device[]> {
   const saved: Device[] = []
+  let pending = devices
   for (let attempt = 1; pending.length > 0; attempt++) {
     if (attempt > MAX_ATTEMPTS) {
       throw new StateConflictError(`device state kept changing, e.g. ${pending[0]?.key}`)
     }
-    for (const device of pending) applyRules(device.draft, device.id, device.forRules, options.rules)
+    for (const device of pending) {
+      apply(device)
+      if (device.draft.pendingSince === undefined && hasPendingTransitions(device.draft))
+        device.draft.pendingSince = now
+    }
     const conflicts = new Set(
-      await deps.state.save(pending.map((d) => ({ key: d.key, value: d.draft, expectedVersion: d.version }))),
+      await state.save(pending.map((d) => ({ key: d.key, value: d.draft, expectedVersion: d.version }))),
     )
     for (const device of pending) {
       if (conflicts.has(device.key)) continue
       device.version++
       saved.push(device)
     }
-    // Another invocation moved these devices on: start again from its state. What it has seen
-    // already, it has applied to the rules already.
     pending = await loadDevices(
       pending.filter((d) => conflicts.has(d.key)).map((d) => [d.id, d.readings]),
-      deps.state,
+      state,
     )
-    for (const device of pending) {
-      device.forRules = storedBy(device).filter((r) => seeReading(device.draft, r) !== 'duplicate')
-    }
+    if (reload) for (const device of pending) reload(device)
   }
-  return deliver(saved, deps)
+  return saved
 }
+
+/**
+ * The heartbeat sweep: opens a missing-heartbeat alert for each of the devices that has been silent
+ * for longer than a rule allows, at `deps.clock.now()`, and delivers it as ingest does. Run it on a
+ * timer over every device (`sweepFleet`), or over known ids.
+ */
+export async function sweep(
+  deps: IngestDeps,
+  options: IngestOptions,
+  deviceIds: readonly string[],
+): Promise<AlertTransition[]> {
+  const rules = options.rules.filter((r): r is RuleOf<'heartbeat'> => r.kind === 'heartbeat')
+  if (rules.length === 0 || deviceIds.length === 0) return []
+  const now = deps.clock.now()
+  const devices = await loadDevices(
+    deviceIds.map((id) => [id, noReadings()]),
+    deps.state,
+  )
+  const silent = (device: Device) =>
+    rules.some((rule) => {
+      const state = device.draft.rules[rule.id]
+      return state !== undefined && !state.open && selects(rule, device.id)
+    })
+  // The sweep also delivers what a crashed invocation left in an outbox.
+  const due = devices.filter((d) => silent(d) || isStale(d.draft, now))
+  const saved = await commit(due, deps.state, now, (device) => {
+    for (const rule of rules) {
+      const state = device.draft.rules[rule.id]
+      if (!state || !selects(rule, device.id)) continue
+      const draft = copyAlertState(state)
+      checkSilence(draft, rule, device.id, now)
+      device.draft.rules[rule.id] = draft
+    }
+  })
+  return deliver(saved, deps, now)
+}
+
+/** `sweep` over every device the state store knows, a page at a time. */
+export async function sweepFleet(deps: IngestDeps, options: IngestOptions): Promise<AlertTransition[]> {
+  if (!deps.state.keys) throw new Error('this state store cannot list devices, so it cannot sweep')
+  if (!options.rules.some((r) => r.kind === 'heartbeat')) return []
+  const transitions: AlertTransition[] = []
+  for await (const keys of deps.state.keys(DEVICE_STATE_PREFIX)) {
+    const ids = keys.map((key) => key.slice(DEVICE_STATE_PREFIX.length))
+    transitions.push(...(await sweep(deps, options, ids)))
+  }
+  return transitions
+}
+
+/** Stored status messages by device, when a heartbeat rule listens for them. */
+function heardStatuses(statuses: Pending<StatusUpdate>[], rules: readonly Rule[]): Map<string, StatusUpdate[]> {
+  const heard = new Map<string, StatusUpdate[]>()
+  if (!rules.some((r) => r.kind === 'heartbeat')) return heard
+  for (const { result, item } of statuses) {
+    if (result.outcome !== 'stored') continue
+    const list = heard.get(item.deviceId)
+    if (list) list.push(item)
+    else heard.set(item.deviceId, [item])
+  }
+  return heard
+}
+
+/** The champion models the batch's model-score rules need. */
+async function contextFor(rules: readonly Rule[], models: ModelSource | undefined): Promise<Context> {
+  if (!models) return noModels
+  const types = new Set(rules.flatMap((r) => (r.kind === 'model-score' ? [r.deviceType] : [])))
+  if (types.size === 0) return noModels
+  const loaded = new Map<string, Model>()
+  await Promise.all(
+    [...types].map(async (type) => {
+      const model = await models.current(type)
+      if (model) loaded.set(type, model)
+    }),
+  )
+  return { models: loaded }
+}
+
+const NONE: ReadonlySet<AlertTransition> = new Set()
 
 async function loadDevices(groups: [string, Readings][], state: StateStore): Promise<Device[]> {
   if (groups.length === 0) return []
@@ -231,7 +354,9 @@ async function loadDevices(groups: [string, Readings][], state: StateStore): Pro
   return groups.map(([id, readings], i) => {
     const key = keys[i] as string
     const saved = loaded.get(key)
-    return { id, key, readings, draft: draftOf(saved?.value), version: saved?.version ?? 0, forRules: [] }
+    const draft = draftOf(saved?.value)
+    const inherited = hasPendingTransitions(draft) ? new Set(pendingTransitions(draft)) : NONE
+    return { id, key, readings, draft, version: saved?.version ?? 0, forRules: [], inherited }
   })
 }
 
@@ -244,21 +369,55 @@ function storedBy({ readings }: Device): Reading[] {
 }
 
 /**
- * Delivers what the saved outboxes hold — this batch's transitions and any a failed delivery left
- * behind — then saves the states with the outboxes emptied.
+ * Delivers the transitions this invocation added to the saved outboxes — and those a crashed
+ * invocation left there (older than STALE_OUTBOX_MS) — then takes them out of the saved states. A
+ * concurrent invocation that loaded the device meanwhile leaves them to us, so in a race each
+ * transition is delivered once; after a crash, at least once.
  */
-async function deliver(devices: Device[], deps: IngestDeps): Promise<AlertTransition[]> {
-  const holding = devices.filter((d) => hasPendingTransitions(d.draft))
-  if (holding.length === 0) return []
-  const transitions = holding.flatMap((d) => pendingTransitions(d.draft))
-  await deps.alerts.publish(transitions)
-  const commands = transitions.map((t) => t.command).filter((c): c is DeviceCommand => c !== undefined)
-  if (commands.length > 0) await deps.commands.send(commands)
-  // A conflict here means another invocation saw the same outbox and delivered it too: at least once.
-  await deps.state.save(
-    holding.map((d) => ({ key: d.key, value: delivered(d.draft), expectedVersion: d.version })),
-  )
+async function deliver(devices: Device[], deps: IngestDeps, now: number): Promise<AlertTransition[]> {
+  const due: Device[] = []
+  const transitions: AlertTransition[] = []
+  for (const device of devices) {
+    if (!hasPendingTransitions(device.draft)) continue
+    const stale = isStale(device.draft, now) && device.inherited.size > 0
+    const mine = pendingTransitions(device.draft).filter((t) => stale || !device.inherited.has(t))
+    if (mine.length === 0) continue
+    due.push(device)
+    transitions.push(...mine)
+  }
+  if (due.length === 0) return []
+  try {
+    await deps.alerts.publish(transitions)
+    const commands = transitions.map((t) => t.command).filter((c): c is DeviceCommand => c !== undefined)
+    if (commands.length > 0) await deps.commands.send(commands)
+  } catch (error) {
+    // Give the outboxes up at once, so the retry delivers them rather than wait for them to go stale.
+    await deps.state
+      .save(due.map((d) => ({ key: d.key, value: { ...d.draft, pendingSince: 0 }, expectedVersion: d.version })))
+      .catch(() => {})
+    throw error
+  }
+
+  const sent = new Set(transitions.map(transitionKey))
+  let pending = due
+  for (let attempt = 1; pending.length > 0 && attempt <= MAX_ATTEMPTS; attempt++) {
+    const conflicts = new Set(
+      await deps.state.save(
+        pending.map((d) => ({ key: d.key, value: withoutDelivered(d.draft, sent), expectedVersion: d.version })),
+      ),
+    )
+    // Changed meanwhile: take the delivered transitions out of the state as it now is. Failing that,
+    // they stay and go again once stale: at least once.
+    pending = await loadDevices(
+      pending.filter((d) => conflicts.has(d.key)).map((d) => [d.id, d.readings]),
+      deps.state,
+    )
+  }
   return transitions
+}
+
+function isStale(state: DeviceState, now: number): boolean {
+  return state.pendingSince !== undefined && now - state.pendingSince >= STALE_OUTBOX_MS
 }
 
 /**

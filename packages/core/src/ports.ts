@@ -48,6 +48,8 @@ export interface StateStore {
   load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>>
   /** Saves all entries whose version still matches; returns the keys that conflicted (not saved). */
   save<T>(entries: readonly { key: string; value: T; expectedVersion: number }[]): Promise<string[]>
+  /** The saved keys that start with `prefix`, a page at a time: the heartbeat sweep walks devices with it. */
+  keys?(prefix: string): AsyncIterable<string[]>
 }
 
 export interface Quarantine {

@@ -14,10 +14,24 @@ export class PostgresAlertSink implements AlertSink {
       for (const t of transitions) {
         const a = t.alert
         await tx.query(
-          `INSERT INTO alerts (id, device_id, rule_id, metric, severity, state, opened_at, value, threshold, message)
-           VALUES ($1, $2, $3, $4, $5, 'open', timestamptz 'epoch' + $6::bigint * interval '1 millisecond', $7, $8, $9)
+          `INSERT INTO alerts (id, device_id, rule_id, kind, metric, severity, state, opened_at, value, threshold,
+             message, model_version)
+           VALUES ($1, $2, $3, $4, $5, $6, 'open', timestamptz 'epoch' + $7::bigint * interval '1 millisecond', $8,
+             $9, $10, $11)
            ON CONFLICT (id) DO NOTHING`,
-          [a.id, a.deviceId, a.ruleId, a.metric, a.severity, a.openedAt, a.value, a.threshold, a.message],
+          [
+            a.id,
+            a.deviceId,
+            a.ruleId,
+            a.kind,
+            a.metric,
+            a.severity,
+            a.openedAt,
+            a.value,
+            a.threshold,
+            a.message,
+            a.modelVersion ?? null,
+          ],
         )
         const fresh = await tx.query(
           `INSERT INTO alert_events (alert_id, type, at, value, message)

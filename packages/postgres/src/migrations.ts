@@ -87,6 +87,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'alerts record their rule kind and the model that scored them',
+    up: `
+      ALTER TABLE alerts ADD COLUMN kind text NOT NULL DEFAULT 'threshold';
+      ALTER TABLE alerts ADD COLUMN model_version text;
+    `,
+  },
 ]
 
 export async function migrate(sql: Sql): Promise<{ applied: number[] }> {

@@ -24,6 +24,7 @@ export interface AlertRow {
   id: string
   deviceId: string
   ruleId: string
+  kind: string
   metric: string
   severity: string
   state: 'open' | 'cleared'
@@ -33,6 +34,7 @@ export interface AlertRow {
   value: number
   threshold: number
   message: string
+  modelVersion?: string
 }
 
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`
@@ -108,6 +110,7 @@ export class Queries {
       id: string
       device_id: string
       rule_id: string
+      kind: string
       metric: string
       severity: string
       state: 'open' | 'cleared'
@@ -117,9 +120,11 @@ export class Queries {
       value: number
       threshold: number
       message: string
+      model_version: string | null
     }>(
-      `SELECT id, device_id, rule_id, metric, severity, state, ${ms('opened_at')} AS opened_at,
-              ${ms('cleared_at')} AS cleared_at, ${ms('acknowledged_at')} AS acknowledged_at, value, threshold, message
+      `SELECT id, device_id, rule_id, kind, metric, severity, state, ${ms('opened_at')} AS opened_at,
+              ${ms('cleared_at')} AS cleared_at, ${ms('acknowledged_at')} AS acknowledged_at, value, threshold, message,
+              model_version
        FROM alerts
        WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR device_id = $2)
        ORDER BY opened_at DESC LIMIT $3`,
@@ -129,6 +134,7 @@ export class Queries {
       id: r.id,
       deviceId: r.device_id,
       ruleId: r.rule_id,
+      kind: r.kind,
       metric: r.metric,
       severity: r.severity,
       state: r.state,
@@ -138,6 +144,7 @@ export class Queries {
       value: r.value,
       threshold: r.threshold,
       message: r.message,
+      modelVersion: r.model_version ?? undefined,
     }))
   }
 

@@ -61,5 +61,5 @@ describe('the embedded store on disk', () => {
     } finally {
       await memory.close()
     }
-  })
+  }, 30_000)
 })

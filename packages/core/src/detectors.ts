@@ -1,0 +1,239 @@
+/**
+ * One detector per rule kind: reads a reading, updates the rule's memory for the device, and says
+ * whether the condition holds. The memory is five numbers whatever the kind — O(1), one shape on the
+ * hot path, a few bytes in the state store. What holding means over time (for, clearFor, cooldown)
+ * is the alert lifecycle's business, not the detectors'.
+ */
+import { formatDuration } from './duration.ts'
+import { type Model, scoreReading } from './model.ts'
+import type { Rule, RuleKind, RuleOf } from './rules.ts'
+
+/**
+ * A rule's memory for one device. Each kind names its own use of the fields: `n` a count, `x` the
+ * last value (or a reference), `t` a device time, `m` and `v` a running mean and variance.
+ */
+export interface Memory {
+  n: number
+  x: number
+  t: number
+  m: number
+  v: number
+}
+
+export const emptyMemory = (): Memory => ({ n: 0, x: 0, t: 0, m: 0, v: 0 })
+
+export interface Context {
+  /** Champion models by device type, for model-score rules. */
+  models: ReadonlyMap<string, Model>
+}
+
+export const noModels: Context = { models: new Map() }
+
+/** What a detector saw in one reading: written into a reused object, so the hot path allocates nothing. */
+export interface Observation {
+  holds: boolean
+  /** The value the alert reports: the reading's value, a rate, a z-score, a model score. */
+  value: number
+}
+
+interface Detector<R extends Rule> {
+  /** Reads a reading; false when it says nothing to this rule (e.g. lacks the metric). */
+  observe(
+    rule: R,
+    memory: Memory,
+    ts: number,
+    metrics: Record<string, number>,
+    active: boolean,
+    context: Context,
+    out: Observation,
+  ): boolean
+  /** The boundary the alert reports as its threshold. */
+  limit(rule: R, context: Context): number
+  /** For people, built only when an alert changes. */
+  describe(rule: R, value: number, active: boolean, memory: Memory): string
+}
+
+const threshold: Detector<RuleOf<'threshold'>> = {
+  observe(rule, _memory, _ts, metrics, active, _context, out) {
+    const value = metrics[rule.metric]
+    if (value === undefined) return false
+    const above = rule.above !== undefined
+    const limit = active ? (rule.clear ?? boundOf(rule)) : boundOf(rule)
+    out.holds = above ? (active ? value >= limit : value > limit) : active ? value <= limit : value < limit
+    out.value = value
+    return true
+  },
+  limit: (rule) => boundOf(rule),
+  describe(rule, value, active, _memory) {
+    if (!active) return `${rule.metric} ${value} is back past ${rule.clear ?? boundOf(rule)}`
+    const held = rule.for ? ` for ${formatDuration(rule.for)}` : ''
+    return `${rule.metric} ${value} is ${rule.above !== undefined ? 'above' : 'below'} ${boundOf(rule)}${held}`
+  },
+}
+
+function boundOf(rule: RuleOf<'threshold'>): number {
+  return (rule.above ?? rule.below) as number
+}
+
+const rate: Detector<RuleOf<'rate'>> = {
+  observe(rule, memory, ts, metrics, _active, _context, out) {
+    const value = metrics[rule.metric]
+    if (value === undefined) return false
+    const first = memory.n === 0
+    const change = first || ts <= memory.t ? 0 : ((value - memory.x) / (ts - memory.t)) * rule.per
+    memory.n = 1
+    memory.x = value
+    memory.t = ts
+    out.holds =
+      (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
+    out.value = round(change)
+    return true
+  },
+  limit: (rule) => rule.rise ?? rule.fall ?? 0,
+  describe(rule, value, active) {
+    const per = formatDuration(rule.per)
+    if (!active) return `${rule.metric} changes ${value} per ${per} again, within bounds`
+    const bound = value > 0 ? `rise of ${rule.rise}` : `fall of ${rule.fall}`
+    return `${rule.metric} changes ${value} per ${per}, past a ${bound}`
+  },
+}
+
+const zscore: Detector<RuleOf<'zscore'>> = {
+  observe(rule, memory, _ts, metrics, active, _context, out) {
+    const value = metrics[rule.metric]
+    if (value === undefined) return false
+    const limit = active ? (rule.clear ?? rule.z * 0.75) : rule.z
+    out.holds = deviation(memory, value, rule.halfLife, rule.warmup, limit, 'both')
+    out.value = round(memory.x)
+    return true
+  },
+  limit: (rule) => rule.z,
+  describe(rule, value, active, memory) {
+    const usual = `usual ${round(memory.m)} ± ${round(Math.sqrt(memory.v))}`
+    if (!active) return `${rule.metric} is back near its baseline (z ${value}; ${usual})`
+    return `${rule.metric} is ${value} standard deviations from its baseline (${usual})`
+  },
+}
+
+const spike: Detector<RuleOf<'spike'>> = {
+  observe(rule, memory, _ts, metrics, _active, _context, out) {
+    const value = metrics[rule.metric]
+    if (value === undefined) return false
+    out.holds = deviation(memory, value, rule.halfLife, rule.warmup, rule.z, rule.direction)
+    out.value = round(memory.x)
+    return true
+  },
+  limit: (rule) => rule.z,
+  describe(rule, value, active, memory) {
+    if (!active) return `${rule.metric} is back in line (z ${value})`
+    return `${rule.metric} ${value > 0 ? 'spiked' : 'dipped'} ${Math.abs(value)} standard deviations from ${round(memory.m)}`
+  },
+}
+
+/**
+ * The deviation detector behind zscore and spike: the value's z-score against an exponentially
+ * weighted mean and variance (memory m, v; n counts readings, x keeps the last z), then the baseline
+ * learns the value — clipped to the limit, so an outlier barely moves it while a lasting shift is
+ * absorbed in time. Silent during warm-up, while the first readings form the baseline.
+ */
+function deviation(
+  memory: Memory,
+  value: number,
+  halfLife: number,
+  warmup: number,
+  limit: number,
+  direction: 'both' | 'up' | 'down',
+): boolean {
+  const n = memory.n
+  const sd = Math.sqrt(memory.v)
+  const z = n === 0 ? 0 : sd > 0 ? (value - memory.m) / sd : value === memory.m ? 0 : Math.sign(value - memory.m) * 1e9
+  const warm = n >= warmup
+  const holds = warm && (direction === 'both' ? Math.abs(z) > limit : direction === 'up' ? z > limit : z < -limit)
+  const learned = holds || (warm && Math.abs(z) > limit) ? memory.m + Math.sign(z) * limit * sd : value
+  // A true running mean while warming up, then a fixed half-life.
+  const alpha = Math.max(1 - 2 ** (-1 / halfLife), 1 / (n + 1))
+  const diff = learned - memory.m
+  const step = alpha * diff
+  memory.m += step
+  memory.v = (1 - alpha) * (memory.v + diff * step)
+  memory.n = n + 1
+  memory.x = Math.abs(z) >= 1e9 ? 1e9 * Math.sign(z) : z
+  return holds
+}
+
+const flatline: Detector<RuleOf<'flatline'>> = {
+  observe(rule, memory, ts, metrics, _active, _context, out) {
+    const value = metrics[rule.metric]
+    if (value === undefined) return false
+    // x: the value the run started with, t: when, n: readings in the run.
+    if (memory.n > 0 && Math.abs(value - memory.x) <= rule.tolerance) memory.n++
+    else {
+      memory.x = value
+      memory.t = ts
+      memory.n = 1
+    }
+    out.holds =
+      (rule.unchangedReadings !== undefined && memory.n >= rule.unchangedReadings) ||
+      (rule.unchangedFor !== undefined && ts - memory.t >= rule.unchangedFor)
+    out.value = value
+    return true
+  },
+  limit: (rule) => rule.unchangedReadings ?? rule.unchangedFor ?? 0,
+  describe(rule, value, active, memory) {
+    if (!active) return `${rule.metric} moves again (${value})`
+    return `${rule.metric} has stayed at ${memory.x} for ${memory.n} readings`
+  },
+}
+
+const heartbeat: Detector<RuleOf<'heartbeat'>> = {
+  observe(_rule, memory, ts, _metrics, _active, _context, out) {
+    // t: the newest device time heard from the device. Any reading means it is alive.
+    if (ts > memory.t) memory.t = ts
+    out.holds = false
+    out.value = 0
+    return true
+  },
+  limit: (rule) => rule.after,
+  describe(rule, value, active) {
+    if (!active) return 'the device is heard from again'
+    if (value < 0) return 'the device went offline (last will)'
+    return `no telemetry for ${formatDuration(Math.round(value / 1000) * 1000)} (expected within ${formatDuration(rule.after)})`
+  },
+}
+
+const modelScore: Detector<RuleOf<'model-score'>> = {
+  observe(rule, memory, ts, metrics, active, context, out) {
+    const model = context.models.get(rule.deviceType)
+    if (!model) return false
+    const score = scoreReading(model, metrics, ts)
+    if (score === undefined) return false
+    const limit = rule.above ?? model.threshold
+    out.holds = active ? score >= limit * 0.9 : score > limit
+    out.value = round(score)
+    memory.x = out.value
+    return true
+  },
+  limit: (rule, context) => rule.above ?? context.models.get(rule.deviceType)?.threshold ?? 0,
+  describe(rule, value, active) {
+    if (!active) return `the ${rule.deviceType} model scores the device normal again (${value})`
+    return `the ${rule.deviceType} model scores the device ${value}, past ${rule.above ?? 'its threshold'}`
+  },
+}
+
+const detectors: { [K in RuleKind]: Detector<RuleOf<K>> } = {
+  threshold,
+  rate,
+  zscore,
+  spike,
+  flatline,
+  heartbeat,
+  'model-score': modelScore,
+}
+
+export function detectorOf<R extends Rule>(rule: R): Detector<R> {
+  return detectors[rule.kind] as unknown as Detector<R>
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
