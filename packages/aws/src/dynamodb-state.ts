@@ -1,4 +1,4 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { chunk, forEachBounded, type StateStore, TransientError, type Versioned } from '@fleetpipe/core'
 import { errorName, type RetryPolicy, withRetry } from './_transient.ts'
 
@@ -81,6 +81,27 @@ export class DynamoDbStateStore implements StateStore {
       }
     })
     return entries.filter((e) => conflicts.has(e.key)).map((e) => e.key)
+  }
+
+  /**
+   * Keys with the prefix, a Scan page at a time (a Scan reads up to 1 MB per page and filters after
+   * reading): the heartbeat sweep's walk over devices, once a minute, not a per-message path.
+   */
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    let start: Record<string, unknown> | undefined
+    do {
+      const command = new ScanCommand({
+        TableName: this.options.table,
+        ProjectionExpression: 'pk',
+        FilterExpression: 'begins_with(pk, :prefix)',
+        ExpressionAttributeValues: { ':prefix': prefix },
+        ExclusiveStartKey: start,
+      })
+      const page = await withRetry(`Scan ${this.options.table}`, () => this.doc.send(command), this.retry)
+      const keys = (page.Items ?? []).map((item) => String(item.pk))
+      if (keys.length > 0) yield keys
+      start = page.LastEvaluatedKey
+    } while (start)
   }
 
   /** One BatchGetItem of ≤ 100 keys; unprocessed keys are asked for again, with backoff, until none are left. */

@@ -4,10 +4,13 @@ import {
   type BatchGetCommandInput,
   DynamoDBDocumentClient,
   PutCommand,
+  ScanCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { deviceStateKey, TransientError } from '@fleetpipe/core'
+import { deviceStateKey, ingest, type StateStore, TransientError } from '@fleetpipe/core'
+import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
 import { mockClient } from 'aws-sdk-client-mock'
 import { describe, expect, it } from 'vitest'
+import { message, overTemperature as overTemperatureRules } from '../../core/test/_fixtures.ts'
 import { DynamoDbStateStore } from '../src/index.ts'
 import { NOW, noWait } from './_fixtures.ts'
 
@@ -174,5 +177,94 @@ describe('DynamoDbStateStore.save', () => {
     expect(mock.commandCalls(PutCommand)).toHaveLength(2)
     await expect(store.save([{ key: 'device/b', value: {}, expectedVersion: 0 }])).rejects.toBe(tooLarge)
     expect(mock.commandCalls(PutCommand)).toHaveLength(3)
+  })
+})
+
+describe('DynamoDbStateStore.keys', () => {
+  it('scans for the prefix a page at a time, projecting only the key', async () => {
+    const { mock, store } = setup()
+    mock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [{ pk: 'device/a' }, { pk: 'device/b' }], LastEvaluatedKey: { pk: 'device/b' } })
+      .resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'seen/z' } })
+      .resolvesOnce({ Items: [{ pk: 'device/c' }] })
+
+    const pages: string[][] = []
+    for await (const page of store.keys('device/')) pages.push(page)
+
+    expect(pages).toEqual([['device/a', 'device/b'], ['device/c']])
+    const inputs = mock.commandCalls(ScanCommand).map((c) => c.args[0].input)
+    expect(inputs[0]).toEqual({
+      TableName: table,
+      ProjectionExpression: 'pk',
+      FilterExpression: 'begins_with(pk, :prefix)',
+      ExpressionAttributeValues: { ':prefix': 'device/' },
+      ExclusiveStartKey: undefined,
+    })
+    expect(inputs.map((i) => i.ExclusiveStartKey)).toEqual([undefined, { pk: 'device/b' }, { pk: 'seen/z' }])
+  })
+})
+
+describe('two invocations racing on one device, against DynamoDB conditional writes', () => {
+  /** A table that keeps items and enforces the two conditions the store writes, as DynamoDB does. */
+  function conditionalTable(mock: ReturnType<typeof setup>['mock']) {
+    const items = new Map<string, { pk: string; value: unknown; version: number }>()
+    mock.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => ({
+      Responses: {
+        [table]: keysOf(input).flatMap((pk) => {
+          const item = items.get(pk)
+          return item ? [structuredClone(item)] : []
+        }),
+      },
+    }))
+    mock.on(PutCommand).callsFake(async (input) => {
+      const item = input.Item as { pk: string; value: unknown; version: number }
+      const current = items.get(item.pk)
+      const ok =
+        input.ConditionExpression === 'attribute_not_exists(pk)'
+          ? current === undefined
+          : input.ConditionExpression === '#v = :expected' &&
+            current?.version === input.ExpressionAttributeValues?.[':expected']
+      if (!ok)
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        })
+      items.set(item.pk, structuredClone(item))
+      return {}
+    })
+  }
+
+  it('opens the alert once and delivers it once', async () => {
+    const { mock, store } = setup()
+    conditionalTable(mock)
+    // Both load before either saves, as two Lambdas on one device might.
+    let loads = 0
+    let release: () => void = () => {}
+    const bothLoaded = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const racing: StateStore = {
+      async load(keys) {
+        const loaded = await store.load(keys)
+        if (++loads === 2) release()
+        if (loads <= 2) await bothLoaded
+        return loaded as never
+      },
+      save: (entries) => store.save(entries),
+    }
+    const reading = (seq: number, temperature: number) =>
+      message({ v: 1, deviceId: 'esp32-0001', ts: NOW - 60_000 + seq * 1_000, seq, metrics: { temperature } })
+    const a = { ...memoryDeps(new ManualClock(NOW)), state: racing }
+    const b = { ...memoryDeps(new ManualClock(NOW)), state: racing }
+    await Promise.all([
+      ingest([reading(1, 85)], a, { rules: overTemperatureRules }),
+      ingest([reading(2, 86)], b, { rules: overTemperatureRules }),
+    ])
+    const opened = [...a.alerts.transitions, ...b.alerts.transitions].filter((t) => t.type === 'opened')
+    expect(opened).toHaveLength(1)
+    expect(
+      mock.commandCalls(PutCommand).some((c) => c.args[0].input.ConditionExpression === '#v = :expected'),
+    ).toBe(true)
   })
 })

@@ -5,7 +5,14 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import { type Context, detectorOf, emptyMemory, type Memory, noModels, type Observation } from './detectors.ts'
+import {
+  type Context,
+  detectorOf,
+  emptyMemory,
+  type Memory,
+  noModels,
+  type Observation,
+} from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
 

@@ -103,24 +103,25 @@ const zscore: Detector<RuleOf<'zscore'>> = {
     const value = metrics[rule.metric]
     if (value === undefined) return false
     const limit = active ? (rule.clear ?? rule.z * 0.75) : rule.z
-    out.holds = deviation(memory, value, rule.halfLife, rule.warmup, limit, 'both')
-    out.value = round(memory.x)
+    deviation(memory, value, rule, limit, 'both', rule.halfLife, out)
     return true
   },
   limit: (rule) => rule.z,
   describe(rule, value, active, memory) {
-    const usual = `usual ${round(memory.m)} ± ${round(Math.sqrt(memory.v))}`
+    const usual = `usual ${round(memory.m)}, noise ± ${round(Math.sqrt(memory.v))}`
     if (!active) return `${rule.metric} is back near its baseline (z ${value}; ${usual})`
     return `${rule.metric} is ${value} standard deviations from its baseline (${usual})`
   },
 }
 
+/** Three jumping readings in a row are a new level, not a spike. */
+const SPIKE_REBASE_AFTER = 3
+
 const spike: Detector<RuleOf<'spike'>> = {
   observe(rule, memory, _ts, metrics, _active, _context, out) {
     const value = metrics[rule.metric]
     if (value === undefined) return false
-    out.holds = deviation(memory, value, rule.halfLife, rule.warmup, rule.z, rule.direction)
-    out.value = round(memory.x)
+    deviation(memory, value, rule, rule.z, rule.direction, SPIKE_REBASE_AFTER, out)
     return true
   },
   limit: (rule) => rule.z,
@@ -131,34 +132,43 @@ const spike: Detector<RuleOf<'spike'>> = {
 }
 
 /**
- * The deviation detector behind zscore and spike: the value's z-score against an exponentially
- * weighted mean and variance (memory m, v; n counts readings, x keeps the last z), then the baseline
- * learns the value — clipped to the limit, so an outlier barely moves it while a lasting shift is
- * absorbed in time. Silent during warm-up, while the first readings form the baseline.
+ * The deviation detector behind zscore and spike: how far the value is from an exponentially
+ * weighted mean (m), in units of the sensor's noise (√v). The noise is learned from the differences
+ * between consecutive readings — x keeps the last value — so a slow drift, which moves each reading
+ * a little, cannot widen it. An outlier moves the mean by at most `limit` noise units; after
+ * `rebaseAfter` outliers in a row (t counts them) the new level becomes the baseline. Silent for the
+ * first `warmup` readings (n counts them), while the baseline forms. Returns the z-score; sets `holds`.
  */
 function deviation(
   memory: Memory,
   value: number,
-  halfLife: number,
-  warmup: number,
+  { halfLife, warmup }: { halfLife: number; warmup: number },
   limit: number,
   direction: 'both' | 'up' | 'down',
-): boolean {
-  const n = memory.n
+  rebaseAfter: number,
+  out: Observation,
+): void {
+  const { n } = memory
   const sd = Math.sqrt(memory.v)
-  const z = n === 0 ? 0 : sd > 0 ? (value - memory.m) / sd : value === memory.m ? 0 : Math.sign(value - memory.m) * 1e9
-  const warm = n >= warmup
-  const holds = warm && (direction === 'both' ? Math.abs(z) > limit : direction === 'up' ? z > limit : z < -limit)
-  const learned = holds || (warm && Math.abs(z) > limit) ? memory.m + Math.sign(z) * limit * sd : value
+  const z = n < 2 ? 0 : (value - memory.m) / Math.max(sd, 1e-9)
+  const outlier = n >= warmup && Math.abs(z) > limit
+  out.holds = outlier && (direction === 'both' || (direction === 'up' ? z > 0 : z < 0))
+  out.value = round(Math.max(-1e9, Math.min(1e9, z)))
   // A true running mean while warming up, then a fixed half-life.
   const alpha = Math.max(1 - 2 ** (-1 / halfLife), 1 / (n + 1))
-  const diff = learned - memory.m
-  const step = alpha * diff
-  memory.m += step
-  memory.v = (1 - alpha) * (memory.v + diff * step)
+  if (n > 0 && !outlier && memory.t === 0) {
+    const step = value - memory.x
+    memory.v += alpha * ((step * step) / 2 - memory.v)
+  }
+  if (!outlier) {
+    memory.m += alpha * (value - memory.m)
+    memory.t = 0
+  } else if (++memory.t >= rebaseAfter) {
+    memory.m = value
+    memory.t = 0
+  } else memory.m += alpha * Math.sign(z) * limit * sd
+  memory.x = value
   memory.n = n + 1
-  memory.x = Math.abs(z) >= 1e9 ? 1e9 * Math.sign(z) : z
-  return holds
 }
 
 const flatline: Detector<RuleOf<'flatline'>> = {

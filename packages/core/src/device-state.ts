@@ -3,13 +3,7 @@
  * state of each rule watching it. O(1) in the device's readings, loaded once per batch, changed on a
  * draft, and saved with a version check.
  */
-import {
-  type AlertState,
-  type AlertTransition,
-  copyAlertState,
-  emptyAlertState,
-  observe,
-} from './alerts.ts'
+import { type AlertState, type AlertTransition, copyAlertState, emptyAlertState, observe } from './alerts.ts'
 import { type Context, noModels } from './detectors.ts'
 import { hearStatus } from './heartbeat.ts'
 import type { StatusUpdate } from './ports.ts'
@@ -90,10 +84,11 @@ export function hasPendingTransitions(state: DeviceState): boolean {
   return false
 }
 
+/** The transitions waiting in the outboxes, in device-time order across rules. */
 export function pendingTransitions(state: DeviceState): AlertTransition[] {
   const out: AlertTransition[] = []
   for (const rule of Object.values(state.rules)) out.push(...rule.outbox)
-  return out
+  return out.sort((a, b) => a.at - b.at)
 }
 
 /** Names a transition across loads and saves: a reloaded state holds copies, not the same objects. */

@@ -9,10 +9,11 @@
  */
 import { type AlertTransition, copyAlertState } from './alerts.ts'
 import { type DecodedRecord, decode, type InboundMessage } from './decode.ts'
+import { type Context, noModels } from './detectors.ts'
 import {
   applyRules,
-  type DeviceState,
   DEVICE_STATE_PREFIX,
+  type DeviceState,
   deviceStateKey,
   draftOf,
   hasPendingTransitions,
@@ -21,8 +22,9 @@ import {
   transitionKey,
   withoutDelivered,
 } from './device-state.ts'
-import { type Context, noModels } from './detectors.ts'
 import { describeError, StateConflictError, TransientError } from './errors.ts'
+import { checkSilence } from './heartbeat.ts'
+import type { Model } from './model.ts'
 import type {
   AlertSink,
   Clock,
@@ -34,8 +36,6 @@ import type {
   StatusUpdate,
   TelemetryStore,
 } from './ports.ts'
-import { checkSilence } from './heartbeat.ts'
-import type { Model } from './model.ts'
 import type { QuarantineEntry, QuarantineReason } from './quarantine.ts'
 import { type Rule, type RuleOf, selects } from './rules.ts'
 import { DEFAULT_MAX_AGE_MS, type Reading, topics, WIRE_VERSION } from './wire.ts'
@@ -318,7 +318,10 @@ export async function sweepFleet(deps: IngestDeps, options: IngestOptions): Prom
 }
 
 /** Stored status messages by device, when a heartbeat rule listens for them. */
-function heardStatuses(statuses: Pending<StatusUpdate>[], rules: readonly Rule[]): Map<string, StatusUpdate[]> {
+function heardStatuses(
+  statuses: Pending<StatusUpdate>[],
+  rules: readonly Rule[],
+): Map<string, StatusUpdate[]> {
   const heard = new Map<string, StatusUpdate[]>()
   if (!rules.some((r) => r.kind === 'heartbeat')) return heard
   for (const { result, item } of statuses) {
@@ -393,7 +396,9 @@ async function deliver(devices: Device[], deps: IngestDeps, now: number): Promis
   } catch (error) {
     // Give the outboxes up at once, so the retry delivers them rather than wait for them to go stale.
     await deps.state
-      .save(due.map((d) => ({ key: d.key, value: { ...d.draft, pendingSince: 0 }, expectedVersion: d.version })))
+      .save(
+        due.map((d) => ({ key: d.key, value: { ...d.draft, pendingSince: 0 }, expectedVersion: d.version })),
+      )
       .catch(() => {})
     throw error
   }
@@ -403,7 +408,11 @@ async function deliver(devices: Device[], deps: IngestDeps, now: number): Promis
   for (let attempt = 1; pending.length > 0 && attempt <= MAX_ATTEMPTS; attempt++) {
     const conflicts = new Set(
       await deps.state.save(
-        pending.map((d) => ({ key: d.key, value: withoutDelivered(d.draft, sent), expectedVersion: d.version })),
+        pending.map((d) => ({
+          key: d.key,
+          value: withoutDelivered(d.draft, sent),
+          expectedVersion: d.version,
+        })),
       ),
     )
     // Changed meanwhile: take the delivered transitions out of the state as it now is. Failing that,

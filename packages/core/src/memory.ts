@@ -67,6 +67,11 @@ export class MemoryStateStore implements StateStore {
     }
     return conflicts
   }
+
+  async *keys(prefix: string): AsyncIterable<string[]> {
+    const keys = [...this.entries.keys()].filter((key) => key.startsWith(prefix)).sort()
+    if (keys.length > 0) yield keys
+  }
 }
 
 export class MemoryQuarantine implements Quarantine {

@@ -24,6 +24,21 @@ export class PostgresStateStore implements StateStore {
     const saved = new Set(rows.map((r) => r.key))
     return entries.filter((e) => !saved.has(e.key)).map((e) => e.key)
   }
+
+  /** Keys in order, a page at a time by keyset, so a page costs the same however far in it is. */
+  async *keys(prefix: string, pageSize = 1000): AsyncIterable<string[]> {
+    let after = ''
+    for (;;) {
+      const rows = await this.sql.query<{ key: string }>(
+        `SELECT key FROM state WHERE starts_with(key, $1) AND key > $2 ORDER BY key COLLATE "C" LIMIT $3`,
+        [prefix, after, pageSize],
+      )
+      if (rows.length === 0) return
+      yield rows.map((r) => r.key)
+      after = (rows[rows.length - 1] as { key: string }).key
+      if (rows.length < pageSize) return
+    }
+  }
 }
 
 // New keys insert only if nobody else did; known keys update only at the expected version.
