@@ -1,10 +1,25 @@
-import { parseRules, type RuleInput } from './rules.ts'
+import { type DeviceTypeSpec, parseRules, type RuleInput } from './rules.ts'
 
-/** Shipped for the simulated motor nodes, so a local run shows real detections. */
-export const defaultRules = parseRules([
+/**
+ * The simulator's device types, told apart by id (first match wins): what a fleet that names its
+ * devices by type would write in its rules file.
+ */
+export const defaultDeviceTypes: DeviceTypeSpec[] = [
+  { name: 'env', devices: 'esp32-env-*' },
+  { name: 'power', devices: 'esp32-pwr-*' },
+  { name: 'motor', devices: '*' },
+]
+
+/**
+ * Shipped for the simulator's device types, so a local run shows real detections: hard limits with
+ * hysteresis where the physics gives one (a winding past 80 °C, a rail below 11 V), learned
+ * baselines where it does not (a spike, a drift), a stuck sensor, and a silent device.
+ */
+export const defaultRulesInput: RuleInput[] = [
   {
     id: 'over-temperature',
     kind: 'threshold',
+    deviceType: 'motor',
     metric: 'temperature',
     above: 80,
     clear: 75,
@@ -14,9 +29,66 @@ export const defaultRules = parseRules([
   {
     id: 'high-vibration',
     kind: 'threshold',
+    deviceType: 'motor',
     metric: 'vibration',
     above: 1.5,
     clear: 1.0,
+    for: '10s',
     severity: 'warning',
   },
-] satisfies RuleInput[])
+  {
+    id: 'temperature-spike',
+    kind: 'spike',
+    metric: 'temperature',
+    z: 12,
+    warmup: 20,
+    severity: 'warning',
+    cooldown: '1m',
+  },
+  {
+    id: 'temperature-drift',
+    kind: 'zscore',
+    metric: 'temperature',
+    z: 10,
+    halfLife: 300,
+    warmup: 60,
+    for: '20s',
+    clearFor: '30s',
+    severity: 'warning',
+  },
+  {
+    id: 'temperature-stuck',
+    kind: 'flatline',
+    metric: 'temperature',
+    unchangedReadings: 8,
+    severity: 'warning',
+  },
+  {
+    id: 'low-battery',
+    kind: 'threshold',
+    deviceType: 'env',
+    metric: 'battery',
+    below: 3.4,
+    clear: 3.5,
+    for: '1m',
+    severity: 'warning',
+  },
+  {
+    id: 'supply-brownout',
+    kind: 'threshold',
+    deviceType: 'power',
+    metric: 'voltage',
+    below: 11,
+    clear: 11.4,
+    severity: 'critical',
+  },
+  {
+    id: 'device-silent',
+    kind: 'heartbeat',
+    after: '1m',
+    severity: 'warning',
+    cooldown: '5m',
+  },
+]
+
+export const defaultRules = parseRules(defaultRulesInput, defaultDeviceTypes)

@@ -1,7 +1,7 @@
 export * from './alerts.ts'
 export * from './bounded.ts'
 export * from './decode.ts'
-export { defaultRules } from './default-rules.ts'
+export { defaultDeviceTypes, defaultRules, defaultRulesInput } from './default-rules.ts'
 export { type DeviceState, deviceStateKey } from './device-state.ts'
 export { formatDuration, parseDuration } from './duration.ts'
 export * from './errors.ts'

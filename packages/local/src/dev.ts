@@ -12,7 +12,9 @@ import { CLOUD_PATHS, type CloudIngest, cloudIngest } from './cloud-ingest.ts'
 import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
+import { localDeps } from './pipeline.ts'
 import { loadRulesFile } from './rules-file.ts'
+import { startSweeper } from './sweeper.ts'
 
 export interface Io {
   /** Results: the summary (and, with --json, nothing else). */
@@ -39,6 +41,9 @@ export interface Summary {
   database: string
   broker: string
 }
+
+/** How often the heartbeat sweep looks for silent devices. */
+const SWEEP_EVERY_MS = 15_000
 
 /** Resolves when the run is over; `stop` ends it early (what Ctrl-C does). */
 export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
@@ -97,6 +102,10 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     }
     route = await cloudIngest(config.cloud, db, pipeline)
     await bridge.listen(route.ingest)
+    const sweeper = startSweeper(localDeps(db, pipeline), rules, SWEEP_EVERY_MS, (error) =>
+      io.err(`sweep: ${error.message}`),
+    )
+    cleanup.push(() => sweeper.stop())
     const through = config.cloud === 'local' ? '' : `, through ${CLOUD_PATHS[config.cloud]}`
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
 
@@ -149,7 +158,7 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       failed: c.failed,
       lost: c.received - c.stored - c.duplicates - c.quarantined,
       statuses: c.statuses,
-      alerts: c.alerts,
+      alerts: c.alerts + sweeper.alerts,
       commands: c.commands,
       devices: config.devices,
       seconds: Math.round((Date.now() - started) / 100) / 10,

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises'
-import { ConfigError, parseRulesJson, type Rule } from '@fleetpipe/core'
+import { ConfigError, parseRulesDocument, parseRulesJson, type Rule } from '@fleetpipe/core'
+import { parse as parseYaml } from 'yaml'
 
-/** Reads a JSON rules file: an array of rules, or `{ "rules": [...] }`. */
+/**
+ * Reads a rules file: JSON, or YAML when its name ends in .yaml or .yml. Either holds an array of
+ * rules, or `{ deviceTypes: [...], rules: [...] }`.
+ */
 export async function loadRulesFile(path: string): Promise<Rule[]> {
   let text: string
   try {
@@ -10,8 +14,16 @@ export async function loadRulesFile(path: string): Promise<Rule[]> {
     throw new ConfigError(`cannot read the rules file ${path}: ${(error as Error).message}`)
   }
   try {
-    return parseRulesJson(text)
+    return /\.ya?ml$/i.test(path) ? parseRulesDocument(parseYamlText(text)) : parseRulesJson(text)
   } catch (error) {
     throw new ConfigError(`${path}: ${(error as Error).message}`)
+  }
+}
+
+function parseYamlText(text: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true })
+  } catch (error) {
+    throw new ConfigError(`rules are not YAML: ${(error as Error).message}`)
   }
 }
