@@ -41,7 +41,7 @@ export default $config({
 
     if (wanted.includes('aws')) {
       // SST refuses static imports in this file: imports inside run() are dynamic.
-      const { awsEdge, awsIngest, ingestEnvironment } = await import('./infra/aws/index.ts')
+      const { awsEdge, awsIngest, heartbeatSweep, ingestEnvironment } = await import('./infra/aws/index.ts')
       const timeoutSeconds = 30
       const edge = awsEdge(aws, { ...stage, functionTimeoutSeconds: timeoutSeconds })
       const ingest = new sst.aws.Function('Ingest', {
@@ -64,8 +64,21 @@ export default $config({
         },
       })
       awsIngest(aws, edge, { functionArn: ingest.arn, functionRoleName: ingest.nodes.role.name })
+      // The heartbeat sweep: the same code and environment, on EventBridge Scheduler's minute.
+      const sweep = new sst.aws.Function('Sweep', {
+        handler: 'functions/aws/src/index.sweepHandler',
+        runtime: 'nodejs22.x',
+        architecture: 'arm64',
+        timeout: '60 seconds',
+        memory: '512 MB',
+        environment: ingestEnvironment(edge),
+        dev: false,
+        nodejs: { esbuild: { external: ['@aws-sdk/*'] } },
+      })
+      heartbeatSweep(aws, edge, { ...stage, functionArn: sweep.arn, functionRoleName: sweep.nodes.role.name })
       Object.assign(outputs, {
         ingestFunction: ingest.name,
+        sweepFunction: sweep.name,
         ingestQueue: edge.queues.queue.url,
         ingestDeadLetterQueue: edge.queues.deadLetterQueue.url,
         ruleErrorQueue: edge.rule.errorQueue.url,

@@ -29,7 +29,19 @@ export { INGEST_BATCH, ingestEventSource } from './event-source.ts'
 export { commandTopicsArn, ingestFunctionPolicy, ingestFunctionStatements, iotRuleRole } from './iam.ts'
 export { devicePolicy, devicePolicyStatements, THING_NAME } from './iot-policy.ts'
 export { DLQ_MAX_RECEIVE_COUNT, ingestQueues, visibilityTimeoutSeconds } from './queue.ts'
+export {
+  type AwsRetrain,
+  type AwsRetrainArgs,
+  awsRetrain,
+  DATASET_KEY_PATTERNS,
+  DRIFT_EVENT_PATTERN,
+  datasetEventPattern,
+  type FunctionRef,
+  TASK_HANDLER_EXPORTS,
+  taskStatements,
+} from './retrain.ts'
 export { maxAgeMs, stateStore, TELEMETRY_RETENTION, telemetryStore } from './stores.ts'
+export { heartbeatSweep, SWEEP_SCHEDULE, sweepFunctionStatements } from './sweep.ts'
 export { ingestTopicRule, ruleName } from './topic-rule.ts'
 
 export interface AwsEdgeArgs extends StageArgs {

@@ -7,6 +7,7 @@ import type { Context, SQSEvent } from 'aws-lambda'
 import { depsFromEnv } from './deps.ts'
 import { createIotRuleHandler, type IotRuleHandler } from './iot-rule.ts'
 import { createSqsHandler, type SqsHandler } from './sqs.ts'
+import { createSweepHandler, type SweepHandler } from './sweep.ts'
 
 export type { HandlerOptions } from './_report.ts'
 export { type AwsConfig, EnvSchema, loadConfig } from './config.ts'
@@ -22,6 +23,7 @@ export {
   RULE_SQL_VERSION,
 } from './rule-sql.ts'
 export { createSqsHandler, type SqsHandler } from './sqs.ts'
+export { createSweepHandler, type SweepHandler } from './sweep.ts'
 
 let wired: ReturnType<typeof depsFromEnv> | undefined
 const wiring = () => {
@@ -40,4 +42,12 @@ export const handler: SqsHandler = async (event: SQSEvent, context?: Context) =>
 export const iotRuleHandler: IotRuleHandler = async (event: unknown, context?: Context) => {
   iotRule ??= createIotRuleHandler(wiring().deps, wiring().options)
   return iotRule(event, context)
+}
+
+let sweeper: SweepHandler | undefined
+
+/** The scheduled heartbeat sweep (EventBridge Scheduler, once a minute). */
+export const sweepHandler: SweepHandler = async (event: unknown, context?: Context) => {
+  sweeper ??= createSweepHandler(wiring().deps, wiring().options)
+  return sweeper(event, context)
 }
