@@ -5,14 +5,7 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import {
-  type Context,
-  detectorOf,
-  emptyMemory,
-  type Memory,
-  noModels,
-  type Observation,
-} from './detectors.ts'
+import { type Context, detectorOf, type Memory, noModels, type Observation } from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
 
@@ -45,7 +38,8 @@ export interface AlertTransition {
   command?: DeviceCommand
 }
 
-export interface AlertState {
+/** The detector's memory (baselines, last values, runs) sits in the state itself: one object per rule. */
+export interface AlertState extends Memory {
   /** Device time of the newest reading applied; older readings are stored but do not move the state. */
   watermark: number
   open?: Alert
@@ -55,8 +49,6 @@ export interface AlertState {
   quiet?: number
   /** When the last alert cleared, for `cooldown`. */
   clearedAt?: number
-  /** The detector's memory (baselines, last values, runs). */
-  memory?: Memory
   outbox: AlertTransition[]
 }
 
@@ -67,28 +59,19 @@ export const emptyAlertState = (): AlertState => ({
   since: undefined,
   quiet: undefined,
   clearedAt: undefined,
-  memory: undefined,
+  n: 0,
+  x: 0,
+  t: 0,
+  m: 0,
+  v: 0,
   outbox: [],
 })
-
-/** A copy to change: the memory is copied, the outbox shared (it is replaced, never changed). */
-export function copyAlertState(saved: AlertState): AlertState {
-  return {
-    watermark: saved.watermark,
-    open: saved.open,
-    since: saved.since,
-    quiet: saved.quiet,
-    clearedAt: saved.clearedAt,
-    memory: saved.memory && { ...saved.memory },
-    outbox: saved.outbox,
-  }
-}
 
 const seen: Observation = { holds: false, value: 0 }
 
 /**
- * Applies one reading to a draft of the state, in place: the caller copies the saved state once
- * per batch and folds its readings into the copy. The hot path allocates only on transitions.
+ * Applies one reading to the state, in place (the state is the invocation's own: see draftOf). The
+ * hot path allocates only on transitions; the outbox array is replaced, never changed.
  */
 export function observe(
   draft: AlertState,
@@ -99,9 +82,10 @@ export function observe(
   context: Context = noModels,
 ): void {
   if (ts <= draft.watermark) return
-  draft.memory ??= emptyMemory()
+  // A state saved before its rule kind kept memory.
+  if (draft.n === undefined) Object.assign(draft, { n: 0, x: 0, t: 0, m: 0, v: 0 })
   const detector = detectorOf(rule)
-  if (!detector.observe(rule, draft.memory, ts, metrics, draft.open !== undefined, context, seen)) return
+  if (!detector.observe(rule, draft, ts, metrics, draft.open !== undefined, context, seen)) return
   draft.watermark = ts
   settle(draft, rule, deviceId, ts, seen.holds, seen.value, context)
 }
@@ -197,7 +181,7 @@ function openAlert(
 }
 
 function describe(rule: Rule, value: number, active: boolean, draft: AlertState): string {
-  return detectorOf(rule).describe(rule, value, active, draft.memory ?? emptyMemory())
+  return detectorOf(rule).describe(rule, value, active, draft)
 }
 
 function transition(

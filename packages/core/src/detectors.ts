@@ -20,8 +20,6 @@ export interface Memory {
   v: number
 }
 
-export const emptyMemory = (): Memory => ({ n: 0, x: 0, t: 0, m: 0, v: 0 })
-
 export interface Context {
   /** Champion models by device type, for model-score rules. */
   models: ReadonlyMap<string, Model>

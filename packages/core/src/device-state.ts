@@ -3,12 +3,12 @@
  * state of each rule watching it. O(1) in the device's readings, loaded once per batch, changed on a
  * draft, and saved with a version check.
  */
-import { type AlertState, type AlertTransition, copyAlertState, emptyAlertState, observe } from './alerts.ts'
+import { type AlertState, type AlertTransition, emptyAlertState, observe } from './alerts.ts'
 import { type Context, noModels } from './detectors.ts'
 import { hearStatus } from './heartbeat.ts'
 import type { StatusUpdate } from './ports.ts'
-import { type Rule, selects } from './rules.ts'
-import { copyWindow, newWindow, type SeenWindow, see, type Verdict } from './seen.ts'
+import { type Rule, rulesFor } from './rules.ts'
+import { newWindow, type SeenWindow, see, type Verdict } from './seen.ts'
 import type { Reading } from './wire.ts'
 
 export interface DeviceState {
@@ -22,15 +22,12 @@ export interface DeviceState {
 export const DEVICE_STATE_PREFIX = 'device/'
 export const deviceStateKey = (deviceId: string) => `${DEVICE_STATE_PREFIX}${deviceId}`
 
-/** A private copy to change: the saved state stays as loaded. */
+/**
+ * The state to change for this invocation: the loaded value itself, which the StateStore hands over
+ * as the caller's own (stores deserialize a fresh copy per load), or a new one.
+ */
 export function draftOf(saved: DeviceState | undefined): DeviceState {
-  // The same fields in the same order as a copy: the hot path sees one shape.
-  if (!saved) return { seen: undefined, rules: {}, pendingSince: undefined }
-  return {
-    seen: saved.seen && copyWindow(saved.seen),
-    rules: { ...saved.rules },
-    pendingSince: saved.pendingSince,
-  }
+  return saved ?? { seen: undefined, rules: {}, pendingSince: undefined }
 }
 
 /** Dedupe verdict for a reading, recorded in the draft's window. */
@@ -56,26 +53,21 @@ export function applyRules(
 ) {
   if (readings.length === 0 && statuses.length === 0) return
   const ordered = isSorted(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts)
-  for (const rule of rules) {
-    if (!selects(rule, deviceId)) continue
-    const saved = draft.rules[rule.id]
+  for (const rule of rulesFor(rules, deviceId)) {
     const metric = 'metric' in rule ? rule.metric : undefined
-    let state: AlertState | undefined
+    let state = draft.rules[rule.id]
     for (const reading of ordered) {
-      const current = state ?? saved
-      if (current && reading.ts <= current.watermark) continue
+      if (state && reading.ts <= state.watermark) continue
       if (metric !== undefined && reading.metrics[metric] === undefined) continue
-      // Copied once, on the first reading that may move it.
-      state ??= saved ? copyAlertState(saved) : emptyAlertState()
+      state ??= draft.rules[rule.id] = emptyAlertState()
       observe(state, rule, deviceId, reading.ts, reading.metrics, context)
     }
     if (rule.kind === 'heartbeat') {
       for (const status of statuses) {
-        state ??= saved ? copyAlertState(saved) : emptyAlertState()
+        state ??= draft.rules[rule.id] = emptyAlertState()
         hearStatus(state, rule, deviceId, status.state, status.ts ?? status.receivedAt)
       }
     }
-    if (state) draft.rules[rule.id] = state
   }
 }
 

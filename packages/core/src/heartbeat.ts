@@ -6,7 +6,6 @@
  * clock runs behind looks quiet sooner: keep `after` well above the fleet's clock error.
  */
 import { type AlertState, settle } from './alerts.ts'
-import { emptyMemory } from './detectors.ts'
 import { formatDuration } from './duration.ts'
 import type { RuleOf } from './rules.ts'
 
@@ -14,7 +13,7 @@ type HeartbeatRule = RuleOf<'heartbeat'>
 
 /** The sweep's check at `now`: opens the alert of a device heard from before and silent for `after`. */
 export function checkSilence(draft: AlertState, rule: HeartbeatRule, deviceId: string, now: number): void {
-  const heard = draft.memory?.t ?? 0
+  const heard = draft.t
   if (draft.open || heard <= 0) return
   const silent = now - heard
   if (silent < rule.after) return
@@ -32,9 +31,8 @@ export function hearStatus(
 ): void {
   if (ts <= draft.watermark) return
   draft.watermark = ts
-  draft.memory ??= emptyMemory()
   if (state === 'online') {
-    if (ts > draft.memory.t) draft.memory.t = ts
+    if (ts > draft.t) draft.t = ts
     if (draft.open) settle(draft, rule, deviceId, ts, false, 0, undefined, 'the device is back online')
   } else if (rule.offline && !draft.open) {
     settle(draft, rule, deviceId, ts, true, 0, undefined, 'the device went offline (last will)')

@@ -7,7 +7,7 @@
  * window → write the new readings → apply rules in device-time order → save the states (version
  * check) → deliver alert transitions and commands from the saved outboxes.
  */
-import { type AlertTransition, copyAlertState } from './alerts.ts'
+import type { AlertTransition } from './alerts.ts'
 import { type DecodedRecord, decode, type InboundMessage } from './decode.ts'
 import { type Context, noModels } from './detectors.ts'
 import {
@@ -297,9 +297,7 @@ export async function sweep(
     for (const rule of rules) {
       const state = device.draft.rules[rule.id]
       if (!state || !selects(rule, device.id)) continue
-      const draft = copyAlertState(state)
-      checkSilence(draft, rule, device.id, now)
-      device.draft.rules[rule.id] = draft
+      checkSilence(state, rule, device.id, now)
     }
   })
   return deliver(saved, deps, now)

@@ -42,9 +42,12 @@ export class MemoryTelemetryStore implements TelemetryStore {
   }
 }
 
-/** Keeps saved values as they are, frozen: the core treats state as immutable, and this holds it to that. */
+/**
+ * Keeps saved values serialized, as a database does: a load hands out a fresh copy the caller may
+ * change, a save keeps what JSON keeps (no `undefined`), and nothing saved is shared with the caller.
+ */
 export class MemoryStateStore implements StateStore {
-  readonly entries = new Map<string, { value: unknown; version: number }>()
+  readonly entries = new Map<string, { value: string; version: number }>()
 
   async load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>> {
     const out = new Map<string, Versioned<T>>()
@@ -52,7 +55,9 @@ export class MemoryStateStore implements StateStore {
       const entry = this.entries.get(key)
       out.set(
         key,
-        entry ? { value: entry.value as T, version: entry.version } : { value: undefined, version: 0 },
+        entry
+          ? { value: JSON.parse(entry.value) as T, version: entry.version }
+          : { value: undefined, version: 0 },
       )
     }
     return out
@@ -63,7 +68,7 @@ export class MemoryStateStore implements StateStore {
     for (const { key, value, expectedVersion } of entries) {
       const version = this.entries.get(key)?.version ?? 0
       if (version !== expectedVersion) conflicts.push(key)
-      else this.entries.set(key, { value: Object.freeze(value), version: version + 1 })
+      else this.entries.set(key, { value: JSON.stringify(value), version: version + 1 })
     }
     return conflicts
   }

@@ -45,6 +45,7 @@ export interface Versioned<T> {
  * version is stale is refused, so two concurrent invocations cannot both advance one key.
  */
 export interface StateStore {
+  /** Values are the caller's to change: a fresh copy per load, as a database deserializes one. */
   load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>>
   /** Saves all entries whose version still matches; returns the keys that conflicted (not saved). */
   save<T>(entries: readonly { key: string; value: T; expectedVersion: number }[]): Promise<string[]>

@@ -54,10 +54,6 @@ export function newWindow(reading: { boot: string; seq: number; ts: number }): S
   return window
 }
 
-export function copyWindow(window: SeenWindow): SeenWindow {
-  return { boot: window.boot, high: window.high, highTs: window.highTs, bits: window.bits.slice() }
-}
-
 function reset(window: SeenWindow, boot: string, seq: number, ts: number) {
   window.boot = boot
   window.high = seq
