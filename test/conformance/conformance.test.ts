@@ -7,6 +7,7 @@
 import {
   type IngestDeps,
   type IngestResult,
+  parseRules,
   type Reading,
   type TelemetryStore,
   TransientError,
@@ -17,6 +18,12 @@ import { overTemperature } from '../../packages/core/test/_fixtures.ts'
 import { type TestDatabase, testDatabase } from '../support/targets.ts'
 import { type Path, paths } from './paths.ts'
 import { NOW, type Scenario, scenarios } from './scenarios.ts'
+
+/** Over-temperature with its safe-mode command, and a last will that raises an alert. */
+const rules = [
+  ...overTemperature,
+  ...parseRules([{ id: 'offline', kind: 'heartbeat', after: '1h', severity: 'warning' }]),
+]
 
 // One database per path, shared by the scenarios, which use devices of their own.
 const databases = new Map<string, TestDatabase>()
@@ -75,9 +82,7 @@ async function run(path: Path, scenario: Scenario) {
     clock: new ManualClock(NOW),
   }
   const results: IngestResult[] = []
-  const { deliver, stop } = await path.start(deps, { rules: overTemperature, maxAgeMs: 86_400_000 }, (r) =>
-    results.push(r),
-  )
+  const { deliver, stop } = await path.start(deps, { rules, maxAgeMs: 86_400_000 }, (r) => results.push(r))
   try {
     for (const step of scenario.steps) {
       let pending = step
@@ -169,13 +174,24 @@ describe('the scenario set', () => {
     const sum = (key: 'stored' | 'duplicates' | 'statuses' | 'alerts' | 'commands') =>
       done.reduce((n, r) => n + r.counts[key], 0)
     expect(sum('duplicates')).toBeGreaterThan(0)
-    expect(sum('statuses')).toBe(2)
-    // The episode and the outage each open and clear an over-temperature alert, with safe-mode on opening.
-    expect(sum('alerts')).toBe(4)
-    expect(sum('commands')).toBe(2)
-    expect(done.flatMap((r) => r.alerts.map((a) => [a.deviceId, a.state]))).toEqual([
-      ['c-8', 'cleared'],
-      ['c-9', 'cleared'],
+    expect(sum('statuses')).toBe(5)
+    // The episode (twice: in order, then redelivered and reordered) and the outage each open and clear
+    // an over-temperature alert, with safe-mode on opening; the last will opens one, the birth clears it.
+    expect(sum('alerts')).toBe(8)
+    expect(sum('commands')).toBe(3)
+    expect(done.flatMap((r) => r.alerts.map((a) => [a.deviceId, a.ruleId, a.state]))).toEqual([
+      ['c-8', 'over-temperature', 'cleared'],
+      ['c-10', 'over-temperature', 'cleared'],
+      ['c-11', 'offline', 'cleared'],
+      ['c-9', 'over-temperature', 'cleared'],
     ])
+    // Redelivered and reordered, the episode ends as it does in order.
+    const episode = (device: string) =>
+      done
+        .flatMap((r) => r.alertEvents as { alert_id: string; type: string; at: number; value: number }[])
+        .filter((e) => e.alert_id.startsWith(`${device}:`))
+        .map(({ type, at, value }) => ({ type, at, value }))
+    expect(episode('c-10')).toEqual(episode('c-8'))
+    expect(episode('c-8').map((e) => e.type)).toEqual(['opened', 'cleared'])
   })
 })

@@ -119,6 +119,42 @@ export const scenarios: Scenario[] = [
     ],
   },
   {
+    // Redeliveries arrive out of order, after newer readings; new readings keep their order, since a
+    // transport that delivers one message per invocation (Pub/Sub push) would not regroup them.
+    name: 'the same episode redelivered: repeats out of order, and a whole step again',
+    steps: [
+      [reading('c-10', 1, { temperature: 70 }), reading('c-10', 2, { temperature: 84 })],
+      [
+        reading('c-10', 2, { temperature: 84 }),
+        reading('c-10', 3, { temperature: 88 }),
+        reading('c-10', 1, { temperature: 70 }),
+        reading('c-10', 4, { temperature: 79 }),
+      ],
+      [reading('c-10', 3, { temperature: 88 }), reading('c-10', 4, { temperature: 79 })],
+      [
+        reading('c-10', 5, { temperature: 72 }),
+        reading('c-10', 2, { temperature: 84 }),
+        reading('c-10', 6, { temperature: 70 }),
+        reading('c-10', 5, { temperature: 72 }),
+      ],
+    ],
+  },
+  {
+    name: 'a last will: the device drops off (alert), and its birth message clears it',
+    steps: [
+      [reading('c-11', 1, motor(1))],
+      [publish('c-11', { v: 1, deviceId: 'c-11', state: 'offline', ts: at(10) }, 'status')],
+      [publish('c-11', { v: 1, deviceId: 'c-11', state: 'offline', ts: at(10) }, 'status')],
+      [
+        publish(
+          'c-11',
+          { v: 1, deviceId: 'c-11', state: 'online', ts: at(20), boot: 'b2', fw: '1.4.2' },
+          'status',
+        ),
+      ],
+    ],
+  },
+  {
     name: 'a transient store failure: the transport delivers again, and each reading is stored once',
     storeFailsOnce: true,
     steps: [
