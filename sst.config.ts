@@ -41,7 +41,8 @@ export default $config({
 
     if (wanted.includes('aws')) {
       // SST refuses static imports in this file: imports inside run() are dynamic.
-      const { awsEdge, awsIngest, heartbeatSweep, ingestEnvironment } = await import('./infra/aws/index.ts')
+      const { awsEdge, awsIngest, awsRetrain, heartbeatSweep, ingestEnvironment, TASK_HANDLER_EXPORTS } =
+        await import('./infra/aws/index.ts')
       const timeoutSeconds = 30
       const edge = awsEdge(aws, { ...stage, functionTimeoutSeconds: timeoutSeconds })
       const ingest = new sst.aws.Function('Ingest', {
@@ -76,6 +77,32 @@ export default $config({
         nodejs: { esbuild: { external: ['@aws-sdk/*'] } },
       })
       heartbeatSweep(aws, edge, { ...stage, functionArn: sweep.arn, functionRoleName: sweep.nodes.role.name })
+      // Retraining (infra/aws/retrain.ts): a Lambda per task state and the trigger, built as Ingest is;
+      // their permissions come from infra/aws/retrain.ts, on each function's role.
+      const retrainFunction = (
+        name: string,
+        handler: string,
+        environment: Record<string, $util.Input<string>>,
+      ) => {
+        const fn = new sst.aws.Function(name, {
+          handler: `functions/aws/src/retrain.${handler}`,
+          runtime: 'nodejs22.x',
+          architecture: 'arm64',
+          // Training streams the dataset three times: the 15 minutes Lambda allows, and memory for speed.
+          timeout: name === 'RetrainTrigger' ? '30 seconds' : '900 seconds',
+          memory: name === 'RetrainTrain' || name === 'RetrainEvaluate' ? '1769 MB' : '512 MB',
+          environment,
+          dev: false,
+          nodejs: { esbuild: { external: ['@aws-sdk/*'] } },
+        })
+        return { functionArn: fn.arn, functionRoleName: fn.nodes.role.name }
+      }
+      const retrain = awsRetrain(aws, edge, {
+        app: $app.name,
+        taskFunction: (task, environment) =>
+          retrainFunction(`Retrain${task}`, TASK_HANDLER_EXPORTS[task], environment),
+        triggerFunction: (environment) => retrainFunction('RetrainTrigger', 'trigger', environment),
+      })
       Object.assign(outputs, {
         ingestFunction: ingest.name,
         sweepFunction: sweep.name,
@@ -87,6 +114,8 @@ export default $config({
         alertTopic: edge.alerts.arn,
         dataBucket: edge.data.bucket.bucket,
         iotDataEndpoint: edge.iotDataEndpoint,
+        retrainStateMachine: retrain.stateMachine.arn,
+        retrainTopic: retrain.topic.arn,
       })
     }
 

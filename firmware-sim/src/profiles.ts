@@ -22,6 +22,11 @@ export interface DeviceEndpoint {
   retainStatus: boolean
   /** The subscription that brings the device its commands. */
   commandFilter: string
+  /**
+   * Where the device acknowledges a command it received; absent where the platform has its own
+   * acknowledgement (IoT Hub's C2D feedback) and a device message there would be refused.
+   */
+  ackTopic?: string
   isCommand(topic: string): boolean
   /** Fresh credentials for a reconnect, where they expire. */
   renew?(): Pick<IClientOptions, 'password'>
@@ -34,7 +39,14 @@ export interface ConnectionProfile {
   endpoint(deviceId: string): DeviceEndpoint
 }
 
-/** fleetpipe's own topics: `fleet/{id}/telemetry|status|commands`. */
+/**
+ * Where a device acknowledges commands: a channel the pipeline's bridge and IoT rule do not
+ * subscribe to (they take `fleet/+/telemetry` and `fleet/+/status`), so acks never reach ingest;
+ * whoever sends commands can subscribe to `fleet/+/acks`.
+ */
+export const ackTopic = (deviceId: string) => `fleet/${deviceId}/acks`
+
+/** fleetpipe's own topics: `fleet/{id}/telemetry|status|commands|acks`. */
 function fleetTopics(deviceId: string) {
   const commands = topics.commands(deviceId)
   return {
@@ -42,6 +54,7 @@ function fleetTopics(deviceId: string) {
     statusTopic: topics.status(deviceId),
     retainStatus: true,
     commandFilter: commands,
+    ackTopic: ackTopic(deviceId),
     isCommand: (topic: string) => topic === commands,
   }
 }

@@ -15,9 +15,15 @@ export interface SchedulerOptions {
   start: number
   /** Episode length in seconds, drawn uniformly from this range. */
   episodeSeconds?: readonly [number, number]
+  /**
+   * The device's own clock at true time `now`, which its reading is stamped with; undefined when
+   * it has no time to give (not synced since boot, or powered off), and it takes no reading.
+   */
+  clock?: (index: number, now: number) => number | undefined
 }
 
-export type Emit = (index: number, reading: TelemetryInput) => void
+/** `lateMs`: how long after its slot the reading was taken (the tick jitter). */
+export type Emit = (index: number, reading: TelemetryInput, lateMs: number) => void
 
 /** Unless anomalies are off, one episode starts by then, so a short local run shows an alert. */
 const GUARANTEED_EPISODE_WINDOW_MS: readonly [number, number] = [1_000, 4_000]
@@ -31,6 +37,8 @@ export class FleetScheduler {
   #episodeChance: number
   #episodeSeconds: readonly [number, number]
   #rateHz: number
+  #periods: Float64Array | undefined
+  #clock: SchedulerOptions['clock']
   #guaranteeAt: number | undefined
   #episodes = 0
 
@@ -40,6 +48,7 @@ export class FleetScheduler {
     this.#emit = emit
     this.#random = random
     this.#rateHz = rateHz
+    this.#clock = options.clock
     this.periodMs = 1000 / rateHz
     this.#due = devices.map((_, i) => start + (i * this.periodMs) / devices.length)
     // A per-second chance spread over rateHz readings: 1 - (1 - p)^(1 / rateHz).
@@ -67,13 +76,24 @@ export class FleetScheduler {
       const due = this.#due[i]
       const device = this.#devices[i]
       if (due === undefined || device === undefined || due > now) continue
+      const period = this.#periods?.[i] ?? this.periodMs
       // After a stall, missed slots are skipped rather than burst, and each device keeps its phase.
-      this.#due[i] = due + (Math.floor((now - due) / this.periodMs) + 1) * this.periodMs
+      this.#due[i] = due + (Math.floor((now - due) / period) + 1) * period
+      const ts = this.#clock ? this.#clock(i, now) : now
+      if (ts === undefined) continue
       this.#maybeOverheat(device, now)
-      this.#emit(i, device.nextReading(now))
+      this.#emit(i, device.nextReading(ts), now - due)
       emitted++
     }
     return emitted
+  }
+
+  /** Changes one device's reading period (a set-interval command); its next slot moves with it. */
+  setPeriod(index: number, periodMs: number, now: number): void {
+    if (!(periodMs > 0)) throw new RangeError(`period must be above 0 ms, got ${periodMs}`)
+    this.#periods ??= new Float64Array(this.#devices.length).fill(this.periodMs)
+    this.#periods[index] = periodMs
+    this.#due[index] = now + periodMs
   }
 
   #maybeOverheat(device: SimDevice, now: number): void {

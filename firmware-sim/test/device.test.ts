@@ -118,6 +118,25 @@ describe('SimDevice', () => {
     expect(device.labels()).toHaveLength(1)
   })
 
+  it('takes set-interval within bounds, rejects it outside them, and forgets it (and safe mode) on reboot', () => {
+    const device = new SimDevice({ deviceId: 'esp32-0001', seed: 4 })
+    const at = (id: string, seconds: unknown) => ({ ...command(id, 'set-interval'), args: { seconds } })
+    expect(device.handleCommand(at('i1', 5))).toBe('applied')
+    expect(device.intervalMs).toBe(5_000)
+    expect(device.handleCommand(at('i2', 0))).toBe('rejected')
+    expect(device.handleCommand(at('i3', 'soon'))).toBe('rejected')
+    expect(device.handleCommand(at('i4', 7_200))).toBe('rejected')
+    expect(device.intervalMs).toBe(5_000)
+    expect(device.handleCommand(command('s1', 'safe-mode'))).toBe('applied')
+    expect(device.safeMode).toBe(true)
+    expect(device.handleCommand(command('r1', 'reboot'))).toBe('applied')
+    device.reboot()
+    expect(device.intervalMs).toBeUndefined()
+    expect(device.safeMode).toBe(false)
+    // Remembered command ids are RAM too: a redelivered command is taken again after a reboot.
+    expect(device.handleCommand(command('i1', 'safe-mode'))).toBe('applied')
+  })
+
   it('leaves no label for an episode ended before any reading was overheated', () => {
     const device = new SimDevice({ deviceId: 'esp32-0001', seed: 4 })
     device.startOverheat(10)

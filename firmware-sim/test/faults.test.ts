@@ -7,7 +7,9 @@ import {
 } from '@fleetpipe/core'
 import { describe, expect, it } from 'vitest'
 import {
+  chooseShare,
   countFaults,
+  DEVICE_TYPE_INFO,
   FaultInjector,
   type FaultRule,
   matchesSelector,
@@ -53,19 +55,46 @@ describe('parseFaults', () => {
   it('names the bad part in each error', () => {
     const cases: [string, RegExp][] = [
       ['spike:0.1,spyke:0.1', /fault "spyke:0.1": kind "spyke" is unknown; use one of spike, stuck/],
-      ['burst:0.1', /fault "burst:0.1": kind "burst" is not simulated yet/],
+      ['bursts:0.1', /fault "bursts:0.1": kind "bursts" is unknown/],
+      ['spike:10x', /probability must be a number from 0 to 1, got "10x" \(or a time: 30s/],
+      ['spike:0.1@0%', /one share, above 0 % and at most 100 %/],
+      ['spike:0.1@a*@b*', /one device glob at most/],
       ['skews:0.1', /kind "skews" is unknown/],
       ['spike:1.5', /fault "spike:1.5": probability must be a number from 0 to 1, got "1.5"/],
       ['spike:-0.1', /probability must be a number from 0 to 1, got "-0.1"/],
       ['spike:often', /got "often"/],
       ['spike:', /fault "spike:": probability/],
-      ['spike', /fault "spike": expected kind:probability\[@device-glob\]/],
+      ['spike', /fault "spike": expected kind:probability\[@device-glob\]\[@share%\]/],
       ['spike:0.1@', /fault "spike:0.1@": empty device selector/],
     ]
     for (const [spec, message] of cases) {
       expect(() => parseFaults(spec), spec).toThrow(ConfigError)
       expect(() => parseFaults(spec), spec).toThrow(message)
     }
+  })
+})
+
+describe('parseFaults: schedules and shares', () => {
+  it('reads a time (once) or a window instead of a probability, and a share of the matching devices', () => {
+    expect(parseFaults('dropout:10s+30s@25%,spike:1.5m,burst:0.01@esp32-env-*@50%')).toEqual([
+      { kind: 'dropout', probability: 0, schedule: { startMs: 10_000, durationMs: 30_000 }, share: 0.25 },
+      { kind: 'spike', probability: 0, schedule: { startMs: 90_000 } },
+      { kind: 'burst', probability: 0.01, selector: 'esp32-env-*', share: 0.5 },
+    ])
+  })
+
+  it('chooses exactly the share of the matching devices, the same ones for the same seed', () => {
+    const ids = Array.from(
+      { length: 40 },
+      (_, i) => `esp32-${i < 20 ? '' : 'env-'}${String(i).padStart(4, '0')}`,
+    )
+    const [rule] = parseFaults('spike:0.1@esp32-env-*@25%')
+    const chosen = chooseShare(ids, rule as FaultRule, 1)
+    expect(chosen.size).toBe(5)
+    for (const id of chosen) expect(id).toMatch(/^esp32-env-/)
+    expect(chooseShare(ids, rule as FaultRule, 1)).toEqual(chosen)
+    expect(chooseShare(ids, rule as FaultRule, 2)).not.toEqual(chosen)
+    expect(chooseShare(ids, { kind: 'spike', probability: 1 }, 1).size).toBe(40)
   })
 })
 
@@ -218,6 +247,57 @@ describe('FaultInjector', () => {
     const mine = injector.labels()
     if (mine[0]?.detail) mine[0].detail.delta = 0
     expect(injector.labels()).toEqual(labels)
+  })
+})
+
+describe('FaultInjector: burst, schedules, other metrics', () => {
+  it('burst: adds noise to the labelled readings, and none outside them', () => {
+    const { steps, labels } = run('burst:0.02', 400)
+    expect(labels.length).toBeGreaterThan(0)
+    const inside = (ts: number) => labels.some((l) => l.startTs <= ts && ts <= l.endTs)
+    const deviations: number[] = []
+    for (const { reading, sent } of steps) {
+      const delta = (temperature(sent[0]) ?? 0) - (reading.metrics.temperature ?? 0)
+      if (inside(reading.ts)) deviations.push(delta)
+      else expect(delta).toBe(0)
+    }
+    const sd = Math.sqrt(deviations.reduce((sum, d) => sum + d * d, 0) / deviations.length)
+    expect(sd).toBeGreaterThan(4)
+    expect(labels[0]).toMatchObject({ kind: 'burst', detail: { metric: 'temperature', sd: 8 } })
+  })
+
+  it('a scheduled window affects every reading in it and nothing else, with one label spanning it', () => {
+    const rules = parseFaults('dropout:10s+5s,stuck:20s+10s')
+    const device = new SimDevice({ deviceId: 'esp32-0001', seed: 1 })
+    const injector = new FaultInjector(rules, { deviceId: 'esp32-0001', seed: 1, start: T0 })
+    const sent = Array.from({ length: 40 }, (_, i) => {
+      const reading = device.nextReading(T0 + i * 1_000)
+      return { reading, out: injector.apply(reading) }
+    })
+    const silent = sent.filter((s) => s.out.length === 0).map((s) => (s.reading.ts - T0) / 1_000)
+    expect(silent).toEqual([10, 11, 12, 13, 14])
+    const stuck = sent.slice(20, 30).map((s) => temperature(s.out[0]))
+    expect(new Set(stuck).size).toBe(1)
+    expect(temperature(sent[30]?.out[0])).not.toBe(stuck[0])
+    expect(injector.labels()).toEqual([
+      expect.objectContaining({ kind: 'dropout', startTs: T0 + 10_000, endTs: T0 + 14_000 }),
+      expect.objectContaining({ kind: 'stuck', startTs: T0 + 20_000, endTs: T0 + 29_000 }),
+    ])
+  })
+
+  it('acts on the metric it is given: a power node browns out on its supply voltage', () => {
+    const device = new SimDevice({ deviceId: 'esp32-pwr-0001', seed: 2, type: 'power' })
+    const metric = DEVICE_TYPE_INFO.power.faultMetric
+    const injector = new FaultInjector(parseFaults('spike:1'), {
+      deviceId: 'esp32-pwr-0001',
+      seed: 2,
+      metric,
+    })
+    const reading = device.nextReading(T0)
+    const [out] = injector.apply(reading) as TelemetryInput[]
+    expect(out?.metrics.voltage).toBeCloseTo((reading.metrics.voltage ?? 0) - 4, 5)
+    expect(out?.metrics.battery).toBe(reading.metrics.battery)
+    expect(injector.labels()[0]).toMatchObject({ detail: { metric: 'voltage', delta: -4 } })
   })
 })
 

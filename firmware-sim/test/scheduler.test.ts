@@ -62,6 +62,33 @@ describe('FleetScheduler', () => {
     }
   })
 
+  it('moves one device to a new period, and skips a device whose clock has no time', () => {
+    const devices = [1, 2].map((n) => new SimDevice({ deviceId: `esp32-000${n}`, seed: n }))
+    const emitted: { index: number; ts: number; late: number }[] = []
+    let offline = false
+    const scheduler = new FleetScheduler(
+      devices,
+      {
+        rateHz: 1,
+        anomalyChance: 0,
+        random: new Random(1),
+        start: T0,
+        clock: (index, now) => (index === 1 && offline ? undefined : now + 7),
+      },
+      (index, reading, late) => emitted.push({ index, ts: reading.ts, late }),
+    )
+    scheduler.setPeriod(0, 250, T0)
+    for (let now = T0; now <= T0 + 2_000; now += 50) {
+      offline = now >= T0 + 1_500
+      scheduler.tick(now)
+    }
+    const first = emitted.filter((e) => e.index === 0).map((e) => e.ts - 7 - T0)
+    expect(first).toEqual([250, 500, 750, 1_000, 1_250, 1_500, 1_750, 2_000])
+    // Device 1's slots are at 500 and 1500 ms; at 1500 ms it had no time, so it took no reading.
+    expect(emitted.filter((e) => e.index === 1).map((e) => e.ts - 7 - T0)).toEqual([500])
+    expect(emitted.every((e) => e.late >= 0 && e.late < 50)).toBe(true)
+  })
+
   it('starts no episode when anomalies are off', () => {
     const { emitted, scheduler, run } = setup(10, { rateHz: 1, anomalyChance: 0 })
     run(30_000)

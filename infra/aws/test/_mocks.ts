@@ -33,7 +33,11 @@ async function setMocks(): Promise<void> {
               : name
         const state: Record<string, unknown> = {
           ...inputs,
-          arn: `arn:aws:${serviceOf(type)}:${REGION}:${ACCOUNT}:${physical}`,
+          // An EventTarget's `arn` is an input (what it targets), which the mock keeps.
+          arn:
+            typeof inputs.arn === 'string'
+              ? inputs.arn
+              : `arn:aws:${serviceOf(type)}:${REGION}:${ACCOUNT}:${physical}`,
         }
         if (type === 'aws:sqs/queue:Queue')
           state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`
@@ -76,9 +80,23 @@ async function buildStage(
     functionRoleName: `fleetpipe-${stage}-IngestRole`,
   }
   const ingest = infra.awsIngest(aws, edge, fn)
+  // The functions sst.config.ts would make, as the ARNs and role names SST gives them.
+  const functionEnvironments: Record<string, Record<string, pulumi.Input<string>>> = {}
+  const lambda = (name: string, environment: Record<string, pulumi.Input<string>>) => {
+    functionEnvironments[name] = environment
+    return {
+      functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:fleetpipe-${stage}-${name}`,
+      functionRoleName: `fleetpipe-${stage}-${name}Role`,
+    }
+  }
+  const retrain = infra.awsRetrain(aws, edge, {
+    app: 'fleetpipe',
+    taskFunction: (task, environment) => lambda(`Retrain${task}`, environment),
+    triggerFunction: (environment) => lambda('RetrainTrigger', environment),
+  })
   // Every resource registered (its URN known) before the next stage's registrations start.
-  await Promise.all(resourcesIn({ edge, ingest }).map((resource) => value(resource.urn)))
-  return { edge, ingest, fn, registrations: registrations.splice(0) }
+  await Promise.all(resourcesIn({ edge, ingest, retrain }).map((resource) => value(resource.urn)))
+  return { edge, ingest, fn, retrain, functionEnvironments, registrations: registrations.splice(0) }
 }
 
 export type Stage = Awaited<ReturnType<typeof buildStage>>

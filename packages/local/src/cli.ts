@@ -14,7 +14,9 @@ import {
 import type { Database } from '@fleetpipe/postgres'
 import { type Config, configFlags, flagsToConfigKeys, loadConfig } from './config.ts'
 import { runDev } from './dev.ts'
+import { evalCommand, evalFlags } from './eval.ts'
 import { formatTable } from './format.ts'
+import { modelsCommand, retrainCommand, retrainFlags } from './retrain-cli.ts'
 import { loadSimConfig, runSim, type SimConfig, simFlags } from './sim.ts'
 import { openForTools, replayQuarantine } from './tools.ts'
 
@@ -24,7 +26,8 @@ Usage:
   fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
                 [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
   fleetpipe sim --broker URL [--profile local|aws|azure] [--devices N] [--rate HZ] [--duration S]
-                [--seed N] [--id-prefix P] [--faults KIND:P[@GLOB],…] [--json]
+                [--seed N] [--id-prefix P] [--faults KIND:P|T[+D][@GLOB][@N%],…] [--types motor:80,env:15,power:5]
+                [--batch N] [--sleep] [--outbox-kb KB] [--outbox-expiry S] [--json]
                 aws:   --cert FILE --key FILE [--ca FILE]     (--broker mqtts://…-ats.iot.REGION.amazonaws.com[:443])
                 azure: --device-key KEY | --hub-key KEY --hub-key-name NAME   (--broker mqtts://HUB.azure-devices.net)
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
@@ -32,6 +35,9 @@ Usage:
   fleetpipe alerts [list] [--open] [--device ID] [--json]
   fleetpipe alerts ack ID [ID…]
   fleetpipe quarantine [list|replay] [--reason R] [--device ID] [--id N] [--limit N] [--all] [--json]
+  fleetpipe eval [--devices N] [--hours H] [--interval S] [--seed N] [--rules FILE] [--json]
+  fleetpipe retrain [--dataset FILE --type DEVICE_TYPE] [--json]   (without --dataset: the runs so far)
+  fleetpipe models [--type DEVICE_TYPE] [--json]
 
 Every flag can also be set as FLEETPIPE_<FLAG> (e.g. FLEETPIPE_DATABASE=postgres://…).`
 
@@ -51,7 +57,7 @@ const toolFlags = {
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...configFlags(), ...simFlags(), ...toolFlags },
+    options: { ...configFlags(), ...simFlags(), ...evalFlags(), ...toolFlags, ...retrainFlags },
     allowPositionals: true,
     strict: true,
   })
@@ -61,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'sim') return sim(loadSimConfig(values))
+  if (command === 'eval') return evalCommand(values)
   const config = loadConfig(flagsToConfigKeys(values))
   switch (command) {
     case 'dev':
@@ -71,6 +78,10 @@ export async function main(argv: string[]): Promise<number> {
       return alerts(config, sub ?? 'list', rest, values)
     case 'quarantine':
       return quarantine(config, sub ?? 'list', values)
+    case 'retrain':
+      return retrainCommand(config, values)
+    case 'models':
+      return modelsCommand(config, values)
     default:
       throw new ConfigError(`unknown command ${command}\n\n${USAGE}`)
   }

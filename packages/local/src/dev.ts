@@ -13,6 +13,7 @@ import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localDeps } from './pipeline.ts'
+import { localRetrain, logNotifier, watchDatasets } from './retrain.ts'
 import { loadRulesFile } from './rules-file.ts'
 import { startSweeper } from './sweeper.ts'
 
@@ -108,6 +109,12 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     cleanup.push(() => sweeper.stop())
     const through = config.cloud === 'local' ? '' : `, through ${CLOUD_PATHS[config.cloud]}`
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
+    const retraining = localRetrain(config.dataDir, logNotifier(io.err))
+    const watcher = watchDatasets(retraining.blobs, retraining.retrain, {
+      onError: (error) => io.err(`retrain: ${error.message}`),
+    })
+    cleanup.push(() => watcher.stop())
+    io.err(`retrain drop datasets into ${retraining.blobs.root}/datasets/{deviceType}/ (NDJSON or CSV)`)
 
     const fleet =
       config.devices > 0

@@ -14,3 +14,13 @@ export { type Config, loadConfig } from './config.ts'
 export { type Io, runDev, type Summary } from './dev.ts'
 export { MqttCommandPublisher } from './mqtt-commands.ts'
 export { type Ingest, localDeps, localIngest, type PipelineOptions } from './pipeline.ts'
+export {
+  bucketDir,
+  datasetRun,
+  executionsDir,
+  FolderModelSource,
+  localRetrain,
+  logNotifier,
+  retrainFromFile,
+  watchDatasets,
+} from './retrain.ts'

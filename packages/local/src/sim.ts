@@ -11,6 +11,8 @@ import {
   countFaults,
   type FaultKind,
   type FleetStats,
+  type FleetWindow,
+  fleetMix,
   localProfile,
   PROFILE_NAMES,
   parseFaults,
@@ -49,6 +51,24 @@ export const SimConfigSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message })
       }
     }),
+  /** Device types and their shares, `motor:80,env:20`: checked here, like the fault spec. */
+  types: z
+    .string()
+    .optional()
+    .superRefine((spec, ctx) => {
+      try {
+        if (spec) fleetMix(spec, 1)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    }),
+  /** Readings per message (the wire format's batch); 1 sends each reading on its own. */
+  batch: z.coerce.number().int().min(1).max(500).default(1),
+  /** Deep-sleep duty cycle: connect, publish, drop without DISCONNECT, every time. */
+  sleep: flag.default(false),
+  /** The QoS 1 outbox per device, in KB, and how long an entry waits for its PUBACK, in seconds. */
+  outboxKb: z.coerce.number().positive().max(1_024).default(32),
+  outboxExpiry: z.coerce.number().positive().max(3_600).default(30),
   cert: text.optional(),
   key: text.optional(),
   ca: text.optional(),
@@ -90,7 +110,7 @@ export function simFlags(): Record<string, { type: 'string' | 'boolean' }> {
   return Object.fromEntries(
     Object.keys(SimConfigSchema.shape).map((key) => [
       kebab(key),
-      { type: key === 'json' ? 'boolean' : 'string' },
+      { type: key === 'json' || key === 'sleep' ? 'boolean' : 'string' },
     ]),
   )
 }
@@ -126,6 +146,21 @@ export interface SimSummary {
   ackLatencyMs: FleetStats['ackLatencyMs']
   /** Injected faults by kind, from the fleet's labels; every kind the spec names appears. */
   faults: Partial<Record<FaultKind, number>>
+  /** How late readings were taken after their slot. */
+  tickJitterMs?: FleetStats['tickJitterMs']
+  readings?: number
+  expired?: number
+  reconnects?: number
+  replayed?: number
+  commands?: number
+  commandAcks?: number
+  /** Devices by type. */
+  types?: Record<string, number>
+  /** This process's resident memory at the end of the run, and per device. */
+  rssMb?: number
+  rssPerDeviceKb?: number
+  /** One entry per second of the run. */
+  perSecond?: (FleetWindow & { t: number })[]
 }
 
 /** Runs the fleet until `--duration` or `stop`, then stops it cleanly and sums up. */
@@ -143,6 +178,10 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     seed: config.seed,
     idPrefix: config.idPrefix,
     ...(config.faults ? { faults: config.faults } : {}),
+    ...(config.types ? { types: config.types } : {}),
+    batch: config.batch,
+    sleep: config.sleep,
+    outbox: { limitBytes: config.outboxKb * 1024, expiryMs: config.outboxExpiry * 1_000 },
     onError: (error) => {
       // A broker in trouble fails every publish: say the first few, count the rest.
       if (++errors <= 10) io.err(`fleet: ${error.message}`)
@@ -155,11 +194,13 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
   io.err(`        all ${config.devices} connected in ${Date.now() - started} ms`)
 
   const running = Date.now()
-  let last = fleet.stats()
+  const perSecond: (FleetWindow & { t: number })[] = []
+  fleet.window()
   const ticker = setInterval(() => {
-    const now = fleet.stats()
-    io.status?.(statusLine(now, last, (Date.now() - running) / 1000, config.duration))
-    last = now
+    const window = fleet.window()
+    const elapsed = (Date.now() - running) / 1000
+    perSecond.push({ t: Math.round(elapsed), ...window })
+    io.status?.(windowLine(window, fleet.deviceIds.length, elapsed, config.duration))
   }, 1_000)
   // Cleared when Ctrl-C comes first, or the process would linger until the duration is up.
   let timer: NodeJS.Timeout | undefined
@@ -173,7 +214,10 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
   io.err('stopping: waiting for the last acknowledgements')
   await fleet.stop()
   const stats = fleet.stats()
+  const rss = process.memoryUsage().rss
   if (errors > 10) io.err(`fleet: ${errors - 10} more errors`)
+  const types: Record<string, number> = {}
+  for (const type of Object.values(fleet.types)) types[type] = (types[type] ?? 0) + 1
   return {
     profile: profile.name,
     broker: profile.broker,
@@ -188,7 +232,29 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
       fleet.labels(),
       parseFaults(config.faults ?? '').map((rule) => rule.kind),
     ),
+    tickJitterMs: stats.tickJitterMs,
+    readings: stats.readings,
+    expired: stats.expired,
+    reconnects: stats.reconnects,
+    replayed: stats.replayed,
+    commands: stats.commands,
+    commandAcks: stats.commandAcks,
+    types,
+    rssMb: Math.round(rss / 1024 / 1024),
+    rssPerDeviceKb: Math.round((rss / Math.max(1, stats.devices) / 1024) * 10) / 10,
+    perSecond,
   }
+}
+
+/** The last second: rates, connected devices, tick jitter and ack latency, and progress. */
+export function windowLine(window: FleetWindow, devices: number, elapsed: number, duration?: number): string {
+  const progress = duration ? ` · ${Math.min(Math.round(elapsed), duration)}/${duration} s` : ''
+  const ms = (n: number | null) => (n === null ? '–' : `${Math.round(n)} ms`)
+  return (
+    `${window.connected}/${devices} connected · ${window.published} published/s · ` +
+    `${window.acked} acked/s · ${window.failed} failed/s · jitter p99 ${ms(window.tickJitterP99Ms)} · ` +
+    `ack p99 ${ms(window.ackLatencyP99Ms)}${progress}`
+  )
 }
 
 /** Rates over the last second, connected devices, and progress through a timed run. */
