@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type { TelemetryInput } from '@fleetpipe/core'
+import { defaultRules, type InboundMessage, ingest, type TelemetryInput } from '@fleetpipe/core'
+import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
 import { FleetScheduler, Random, SimDevice } from '@fleetpipe/firmware-sim'
 import { bucketDir, executionsDir, FolderModelSource } from '@fleetpipe/local'
 import { FolderBlobStore, labeler, writeDatasetFile } from '@fleetpipe/retrain'
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const bin = fileURLToPath(new URL('../../packages/local/bin/fleetpipe.js', import.meta.url))
 const run = promisify(execFile)
 
+const NOW = Date.UTC(2026, 10, 24, 12, 0, 0)
 let dir: string
 let dataDir: string
 let dataset: string
@@ -77,6 +79,41 @@ describe('fleetpipe retrain and models', () => {
     // The model-score rule's source of models sees it, from the same folder.
     const source = new FolderModelSource(new FolderBlobStore(bucketDir(dataDir)))
     expect((await source.current('motor'))?.version).toBe(record.output.registered.version)
+  })
+
+  it('changes detections once promoted: the default model-score rule scores with the champion', async () => {
+    const hot = (deviceId: string, seq: number, temperature: number): InboundMessage => ({
+      topic: `fleet/${deviceId}/telemetry`,
+      payload: JSON.stringify({
+        v: 1,
+        deviceId,
+        ts: NOW + seq * 1_000,
+        seq,
+        metrics: { temperature, vibration: 0.2, current: 4 },
+      }),
+      receivedAt: NOW + 60_000,
+      source: 'test',
+    })
+    const scored = async (models: FolderModelSource) => {
+      const deps = { ...memoryDeps(new ManualClock(NOW + 60_000)), models }
+      const result = await ingest([hot('esp32-0001', 1, 35), hot('esp32-0001', 2, 93)], deps, {
+        rules: defaultRules,
+      })
+      return result.transitions.filter((t) => t.alert.kind === 'model-score').map((t) => t.alert)
+    }
+    const empty = join(dir, 'empty-bucket')
+    await mkdir(empty, { recursive: true })
+    expect(await scored(new FolderModelSource(new FolderBlobStore(empty)))).toEqual([])
+
+    const [champion] = JSON.parse((await fleetpipe(['models', '--json'])).stdout)
+    const alerts = await scored(new FolderModelSource(new FolderBlobStore(bucketDir(dataDir))))
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toMatchObject({
+      ruleId: 'motor-model',
+      modelVersion: champion.version,
+      value: expect.any(Number),
+    })
+    expect(alerts[0]?.value).toBeGreaterThan(alerts[0]?.threshold as number)
   })
 
   it('fails a corrupt dataset with the line at fault, and keeps the champion', async () => {

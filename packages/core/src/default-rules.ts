@@ -93,6 +93,15 @@ export const defaultRulesInput: RuleInput[] = [
     clear: 11.4,
     severity: 'critical',
   },
+  // Quiet until retraining promotes a motor model (`fleetpipe retrain`, or a dataset in the bucket).
+  {
+    id: 'motor-model',
+    kind: 'model-score',
+    deviceType: 'motor',
+    clearFor: '1m',
+    cooldown: '10m',
+    severity: 'warning',
+  },
   { id: 'device-silent', kind: 'heartbeat', after: '30s', cooldown: '5m', severity: 'warning' },
 ]
 

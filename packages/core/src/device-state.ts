@@ -54,6 +54,8 @@ export function applyRules(
   if (readings.length === 0 && statuses.length === 0) return
   const ordered = isSorted(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts)
   for (const rule of rulesFor(rules, deviceId)) {
+    // No champion model for the type yet: the rule has nothing to score with.
+    if (rule.kind === 'model-score' && !context.models.has(rule.deviceType)) continue
     const metric = 'metric' in rule ? rule.metric : undefined
     let state = draft.rules[rule.id]
     for (const reading of ordered) {

@@ -13,7 +13,7 @@ import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localDeps } from './pipeline.ts'
-import { localRetrain, logNotifier, watchDatasets } from './retrain.ts'
+import { FolderModelSource, localRetrain, logNotifier, watchDatasets } from './retrain.ts'
 import { loadRulesFile } from './rules-file.ts'
 import { startSweeper } from './sweeper.ts'
 
@@ -95,11 +95,13 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     let route: CloudIngest | undefined
     // The bridge drains its last batch through the route, so the route stops after it.
     cleanup.push(() => bridge.stop().finally(() => route?.stop()))
+    const retraining = localRetrain(config.dataDir, logNotifier(io.err))
     const pipeline = {
       rules,
       maxAgeMs: config.maxAge,
       commands: new MqttCommandPublisher(bridge.client),
       alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
+      models: new FolderModelSource(retraining.blobs),
     }
     route = await cloudIngest(config.cloud, db, pipeline)
     await bridge.listen(route.ingest)
@@ -109,7 +111,6 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     cleanup.push(() => sweeper.stop())
     const through = config.cloud === 'local' ? '' : `, through ${CLOUD_PATHS[config.cloud]}`
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
-    const retraining = localRetrain(config.dataDir, logNotifier(io.err))
     const watcher = watchDatasets(retraining.blobs, retraining.retrain, {
       onError: (error) => io.err(`retrain: ${error.message}`),
     })

@@ -8,6 +8,7 @@ import {
   type IngestDeps,
   type IngestResult,
   ingest,
+  type ModelSource,
   type Rule,
   systemClock,
 } from '@fleetpipe/core'
@@ -20,6 +21,8 @@ export interface PipelineOptions {
   /** Besides the database's own alert table. */
   alertSinks?: AlertSink[]
   clock?: Clock
+  /** Champion models for model-score rules (the local bucket's `models/`). */
+  models?: ModelSource
 }
 
 export type Ingest = (messages: InboundMessage[]) => Promise<IngestResult>
@@ -33,6 +36,7 @@ export function localDeps(db: Database, options: PipelineOptions): IngestDeps {
     alerts: new FanOutAlertSink([db.alerts, ...(options.alertSinks ?? [])]),
     commands: options.commands,
     clock: options.clock ?? systemClock,
+    models: options.models,
   }
 }
 
