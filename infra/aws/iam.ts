@@ -14,6 +14,8 @@ export interface IngestFunctionAccess {
   alertTopicArn: pulumi.Input<string>
   /** `arn:…:{bucket}/quarantine/*`: the objects `S3Quarantine` writes, and no others. */
   quarantineObjectsArn: pulumi.Input<string>
+  /** The data bucket, whose `models/` the model-score rule reads champions from. */
+  dataBucketArn: pulumi.Input<string>
 }
 
 /** `fleet/{deviceId}/commands`, for any device: the only topics the function publishes to. */
@@ -64,6 +66,21 @@ export function ingestFunctionStatements(access: IngestFunctionAccess): PolicySt
       Effect: 'Allow',
       Action: ['s3:PutObject'],
       Resource: [access.quarantineObjectsArn],
+    },
+    {
+      // `S3ModelSource` reads models/{type}/current.json and the artifact it names.
+      Sid: 'ReadModels',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: [pulumi.interpolate`${access.dataBucketArn}/models/*`],
+    },
+    {
+      // Without it S3 answers 403, not 404, for a type that has no champion yet.
+      Sid: 'ListModels',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: [access.dataBucketArn],
+      Condition: { StringLike: { 's3:prefix': 'models/*' } },
     },
     {
       Sid: 'PublishAlerts',

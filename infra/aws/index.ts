@@ -107,6 +107,7 @@ export function awsIngest(
     stateTableArn: edge.state.arn,
     alertTopicArn: edge.alerts.arn,
     quarantineObjectsArn: pulumi.interpolate`${edge.data.bucket.arn}/${QUARANTINE_PREFIX}*`,
+    dataBucketArn: edge.data.bucket.arn,
   })
   const eventSource = ingestEventSource(aws, {
     queueArn: edge.queues.queue.arn,

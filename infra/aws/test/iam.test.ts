@@ -56,7 +56,7 @@ describe('IAM', () => {
         }
       }
     }
-    expect(statements).toBe(2 * (7 + 1 + 1 + 1 + 1))
+    expect(statements).toBe(2 * (9 + 1 + 1 + 1 + 1))
   })
 
   it('grants on the ARNs this stack created, and `*` only for timestream:DescribeEndpoints', async () => {
@@ -64,6 +64,7 @@ describe('IAM', () => {
       const created = await createdArns(stage)
       created.add(COMMAND_TOPICS)
       created.add(`${await value(stage.edge.data.bucket.arn)}/quarantine/*`)
+      created.add(`${await value(stage.edge.data.bucket.arn)}/models/*`)
       for (const { name, document } of await iamDocuments(stage)) {
         if (name.includes('aws:iam/role:Role')) continue // trust policies name a principal, not resources
         for (const statement of await statementsOf(document)) {
@@ -110,6 +111,19 @@ describe('IAM', () => {
         Effect: 'Allow',
         Action: ['s3:PutObject'],
         Resource: [`${await value(dev.edge.data.bucket.arn)}/quarantine/*`],
+      },
+      {
+        Sid: 'ReadModels',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: [`${await value(dev.edge.data.bucket.arn)}/models/*`],
+      },
+      {
+        Sid: 'ListModels',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: [await value(dev.edge.data.bucket.arn)],
+        Condition: { StringLike: { 's3:prefix': 'models/*' } },
       },
       {
         Sid: 'PublishAlerts',
