@@ -33,6 +33,8 @@ export interface FleetOptions {
   faults?: string | readonly FaultRule[]
   /** Errors after start: lost connections, failed publishes. They never stop the fleet. */
   onError?: (error: Error) => void
+  /** Sees each reading as the device sends it (after any fault), once: what `--export-dataset` keeps. */
+  onReading?: (reading: TelemetryInput) => void
   /** Device types and their shares, `motor:80,env:20`; all motor nodes by default. */
   types?: string | FleetMix
   /** Readings per message: above 1, a device sends a `readings` batch when it has this many. */
@@ -272,6 +274,12 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     recentJitter.record(lateMs)
     // Drawn whether or not the device is connected, so a seed gives the same faults either way.
     const outgoing: Outgoing[] = injectors[i]?.apply(reading) ?? [reading]
+    if (options.onReading) {
+      const sent = outgoing.find(
+        (p): p is TelemetryInput => typeof p === 'object' && p.deviceId === reading.deviceId,
+      )
+      if (sent) options.onReading(sent)
+    }
     for (const payload of outgoing) {
       if (batch > 1 && typeof payload === 'object' && payload.deviceId === reading.deviceId) {
         const list = batches[i] ?? []

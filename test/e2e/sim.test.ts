@@ -4,7 +4,7 @@
  * runs it must refuse, with messages that say why.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -111,6 +111,10 @@ describe('fleetpipe sim', () => {
       '2',
       '--duration',
       '3',
+      '--faults',
+      'spike:0.2',
+      '--export-dataset',
+      join(dataDir, 'sim.ndjson'),
       '--json',
     ])
     simSummary = lastLine(stdout) as SimSummary
@@ -145,6 +149,22 @@ describe('fleetpipe sim', () => {
     expect(simSummary.ackLatencyMs.p50).toBeGreaterThan(0)
     expect(simSummary.ackLatencyMs.p99).toBeGreaterThanOrEqual(simSummary.ackLatencyMs.p50 as number)
     expect(simStderr).toMatch(/5 devices at 2 Hz → mqtt:\/\/127\.0\.0\.1:\d+ \(local profile\)/)
+  })
+
+  it('exports what it published as a labeled dataset, its anomalies marked', async () => {
+    const file = join(dataDir, 'sim.ndjson')
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(simSummary.dataset).toEqual({ file, rows: lines.length, anomalies: expect.any(Number) })
+    expect(lines.length).toBe(simSummary.readings)
+    const spiked = lines.filter((line) => line.label === 1)
+    expect(spiked.length).toBe(simSummary.dataset?.anomalies)
+    // Every spike is marked; so is any overheat episode the fleet ran into.
+    expect(spiked.length).toBeGreaterThanOrEqual(simSummary.faults.spike as number)
+    expect(simSummary.faults.spike).toBeGreaterThan(0)
+    expect(lines.every((line) => line.v === 1 && typeof line.metrics.temperature === 'number')).toBe(true)
   })
 
   it('lands in the pipeline: dev received all of it (and the births and goodbyes), losing nothing', () => {

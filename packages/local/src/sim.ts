@@ -3,7 +3,7 @@
  * AWS IoT Core or Azure IoT Hub), with a per-second status line and a summary to check a run by.
  * Its settings have their own schema: dev's store and bridge settings mean nothing here.
  */
-import { ConfigError } from '@fleetpipe/core'
+import { ConfigError, type TelemetryInput } from '@fleetpipe/core'
 import {
   awsProfile,
   azureProfile,
@@ -18,6 +18,7 @@ import {
   parseFaults,
   startFleet,
 } from '@fleetpipe/firmware-sim'
+import { labeler, writeDatasetFile } from '@fleetpipe/retrain'
 import * as z from 'zod'
 import type { Io } from './dev.ts'
 
@@ -69,6 +70,8 @@ export const SimConfigSchema = z.object({
   /** The QoS 1 outbox per device, in KB, and how long an entry waits for its PUBACK, in seconds. */
   outboxKb: z.coerce.number().positive().max(1_024).default(32),
   outboxExpiry: z.coerce.number().positive().max(3_600).default(30),
+  /** Writes what the fleet published, labeled by its anomalies and faults, for `fleetpipe retrain`. */
+  exportDataset: text.regex(/\.(ndjson|jsonl|csv)$/i, 'name the dataset .ndjson, .jsonl or .csv').optional(),
   cert: text.optional(),
   key: text.optional(),
   ca: text.optional(),
@@ -159,6 +162,8 @@ export interface SimSummary {
   /** This process's resident memory at the end of the run, and per device. */
   rssMb?: number
   rssPerDeviceKb?: number
+  /** What `--export-dataset` wrote. */
+  dataset?: { file: string; rows: number; anomalies: number }
   /** One entry per second of the run. */
   perSecond?: (FleetWindow & { t: number })[]
 }
@@ -171,6 +176,7 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     `sim     ${config.devices} devices at ${config.rate} Hz → ${profile.broker} (${profile.name} profile)`,
   )
   let errors = 0
+  const exported: TelemetryInput[] = []
   const fleet = await startFleet({
     profile,
     devices: config.devices,
@@ -182,6 +188,8 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     batch: config.batch,
     sleep: config.sleep,
     outbox: { limitBytes: config.outboxKb * 1024, expiryMs: config.outboxExpiry * 1_000 },
+    // Kept in memory until the labels are known, at the end: bounded by devices × rate × duration.
+    ...(config.exportDataset ? { onReading: (reading: TelemetryInput) => void exported.push(reading) } : {}),
     onError: (error) => {
       // A broker in trouble fails every publish: say the first few, count the rest.
       if (++errors <= 10) io.err(`fleet: ${error.message}`)
@@ -216,6 +224,16 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
   const stats = fleet.stats()
   const rss = process.memoryUsage().rss
   if (errors > 10) io.err(`fleet: ${errors - 10} more errors`)
+  let dataset: SimSummary['dataset']
+  if (config.exportDataset) {
+    const label = labeler(fleet.labels())
+    const written = await writeDatasetFile(
+      config.exportDataset,
+      exported.map((reading) => ({ reading, label: label(reading) })),
+    )
+    dataset = { file: config.exportDataset, ...written }
+    io.err(`dataset ${written.rows} readings (${written.anomalies} anomalous) → ${config.exportDataset}`)
+  }
   const types: Record<string, number> = {}
   for (const type of Object.values(fleet.types)) types[type] = (types[type] ?? 0) + 1
   return {
@@ -240,6 +258,7 @@ export async function runSim(config: SimConfig, io: Io, stop: Promise<void>): Pr
     commands: stats.commands,
     commandAcks: stats.commandAcks,
     types,
+    ...(dataset ? { dataset } : {}),
     rssMb: Math.round(rss / 1024 / 1024),
     rssPerDeviceKb: Math.round((rss / Math.max(1, stats.devices) / 1024) * 10) / 10,
     perSecond,
