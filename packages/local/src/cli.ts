@@ -27,7 +27,7 @@ Usage:
                 [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
   fleetpipe sim --broker URL [--profile local|aws|azure] [--devices N] [--rate HZ] [--duration S]
                 [--seed N] [--id-prefix P] [--faults KIND:P|T[+D][@GLOB][@N%],…] [--types motor:80,env:15,power:5]
-                [--batch N] [--sleep] [--outbox-kb KB] [--outbox-expiry S] [--json]
+                [--batch N] [--sleep] [--outbox-kb KB] [--outbox-expiry S] [--export-dataset FILE] [--json]
                 aws:   --cert FILE --key FILE [--ca FILE]     (--broker mqtts://…-ats.iot.REGION.amazonaws.com[:443])
                 azure: --device-key KEY | --hub-key KEY --hub-key-name NAME   (--broker mqtts://HUB.azure-devices.net)
   fleetpipe query [latest|series|alerts|counts] [--device ID] [--metric NAME]
