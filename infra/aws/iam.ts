@@ -23,11 +23,16 @@ export function commandTopicsArn(context: AwsContext): pulumi.Output<string> {
   return pulumi.interpolate`arn:${context.partition}:iot:${context.region}:${context.accountId}:topic/fleet/*/commands`
 }
 
+/** The account's default event bus: where drift's `RetrainRequested` events go. */
+export function defaultEventBusArn(context: AwsContext): pulumi.Output<string> {
+  return pulumi.interpolate`arn:${context.partition}:events:${context.region}:${context.accountId}:event-bus/default`
+}
+
 /**
  * What the ingest function calls, and nothing more (functions/aws/src/deps.ts wires the adapters).
  * Not granted because nothing calls them: sqs:ChangeMessageVisibility (the event source mapping
  * only receives and deletes), dynamodb:GetItem (the state store reads with BatchGetItem), and the
- * Step Functions/EventBridge triggers, which the ingest path does not use.
+ * Step Functions trigger, which the ingest path does not use (drift goes through EventBridge).
  */
 export function ingestFunctionStatements(access: IngestFunctionAccess): PolicyStatement[] {
   return [
@@ -94,6 +99,13 @@ export function ingestFunctionStatements(access: IngestFunctionAccess): PolicySt
       Action: ['iot:Publish'],
       Resource: [commandTopicsArn(access.context)],
     },
+    {
+      // Drift (`DriftWatch` with `EventBridgeTrigger`): the retraining drift rule listens on this bus.
+      Sid: 'RequestRetraining',
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: [defaultEventBusArn(access.context)],
+    },
   ]
 }
 
@@ -141,6 +153,36 @@ export function iotRuleRole(
             StringEquals: { 'aws:SourceAccount': args.context.accountId },
             ArnEquals: { 'aws:SourceArn': args.ruleArn },
           },
+        },
+      ],
+    }),
+  })
+  const policy = new aws.iam.RolePolicy(`${logicalName}Policy`, {
+    role: role.name,
+    policy: policyDocument(args.statements),
+  })
+  return { role, policy }
+}
+
+/**
+ * A role an AWS service assumes to act for this stack (EventBridge Scheduler, Step Functions), with
+ * one policy. The trust is limited to this account (`aws:SourceAccount`, against confused deputies).
+ */
+export function serviceRole(
+  aws: Aws,
+  logicalName: string,
+  args: { service: string; context: AwsContext; name?: string; statements: PolicyStatement[] },
+) {
+  const role = new aws.iam.Role(logicalName, {
+    ...(args.name ? { name: args.name } : {}),
+    assumeRolePolicy: pulumi.jsonStringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: args.service },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': args.context.accountId } },
         },
       ],
     }),

@@ -17,6 +17,7 @@ import {
   type TaskResources,
 } from '../../packages/retrain/src/definition.ts'
 import { type Aws, type PolicyStatement, physicalName, policyDocument } from './common.ts'
+import { serviceRole } from './iam.ts'
 import type { AwsEdge } from './index.ts'
 
 export interface FunctionRef {
@@ -102,29 +103,17 @@ export function awsRetrain(aws: Aws, edge: AwsEdge, args: AwsRetrainArgs) {
     ]
   })
 
-  const machineRole = new aws.iam.Role('RetrainStateMachineRole', {
-    assumeRolePolicy: pulumi.jsonStringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'states.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': edge.context.accountId } },
-        },
-      ],
-    }),
-  })
-  const machinePolicy = new aws.iam.RolePolicy('RetrainStateMachinePolicy', {
-    role: machineRole.name,
-    policy: policyDocument([
+  const { role: machineRole, policy: machinePolicy } = serviceRole(aws, 'RetrainStateMachineRole', {
+    service: 'states.amazonaws.com',
+    context: edge.context,
+    statements: [
       {
         Sid: 'InvokeTaskFunctions',
         Effect: 'Allow',
         Action: ['lambda:InvokeFunction'],
         Resource: TASKS.map((task) => tasks[task].functionArn),
       },
-    ]),
+    ],
   })
   const definition = pulumi.all(TASKS.map((task) => pulumi.output(tasks[task].functionArn))).apply((arns) =>
     JSON.stringify(

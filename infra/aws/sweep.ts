@@ -3,9 +3,9 @@
  * function reads and writes device state, publishes alerts and device commands, as ingest does, and
  * lists the state table (Scan); the scheduler's role may invoke that one function and nothing else.
  */
-import * as pulumi from '@pulumi/pulumi'
+import type * as pulumi from '@pulumi/pulumi'
 import { type Aws, type PolicyStatement, physicalName, policyDocument, type StageArgs } from './common.ts'
-import { commandTopicsArn } from './iam.ts'
+import { commandTopicsArn, serviceRole } from './iam.ts'
 import type { AwsEdge } from './index.ts'
 
 export const SWEEP_SCHEDULE = 'rate(1 minute)'
@@ -37,30 +37,18 @@ export function heartbeatSweep(
     role: args.functionRoleName,
     policy: policyDocument(sweepFunctionStatements(edge)),
   })
-  const role = new aws.iam.Role('SweepSchedulerRole', {
+  const { role, policy: invoke } = serviceRole(aws, 'SweepSchedulerRole', {
+    service: 'scheduler.amazonaws.com',
+    context: edge.context,
     name: physicalName(args, 'sweep-scheduler'),
-    assumeRolePolicy: pulumi.jsonStringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'scheduler.amazonaws.com' },
-          Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': edge.context.accountId } },
-        },
-      ],
-    }),
-  })
-  const invoke = new aws.iam.RolePolicy('SweepSchedulerPolicy', {
-    role: role.name,
-    policy: policyDocument([
+    statements: [
       {
         Sid: 'InvokeSweep',
         Effect: 'Allow',
         Action: ['lambda:InvokeFunction'],
         Resource: [args.functionArn],
       },
-    ]),
+    ],
   })
   const schedule = new aws.scheduler.Schedule(
     'SweepSchedule',
