@@ -151,6 +151,8 @@ export default $config({
         gcpDeadLetterSubscription: edge.subscriptions.deadLetters.name,
         gcpBridgeAccount: edge.accounts.bridge.email,
         gcpFunction: edge.function.name,
+        gcpSweepFunction: edge.sweep.function.name,
+        gcpSweepSchedule: edge.sweep.job.name,
       })
     }
 

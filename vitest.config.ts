@@ -22,6 +22,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           testTimeout: 30_000,
+          // Opening an embedded database on a busy 2-core machine can take longer than the default 10 s.
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

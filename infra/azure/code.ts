@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as pulumi from '@pulumi/pulumi'
 
-/** The app's entry (it registers `ingest` with the host), relative to the repository root. */
+/** The app's entry (it registers `ingest` and the `sweep` timer with the host), relative to the repository root. */
 export const APP_ENTRY = 'functions/azure/src/main.ts'
 export const BUNDLE = 'main.js'
 

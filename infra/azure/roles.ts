@@ -32,9 +32,9 @@ export function roleDefinitionId(scopeId: string, roleId: string): string {
 
 /**
  * Storage Blob Data Owner on the app's storage account: what identity-based AzureWebJobsStorage
- * requires (the host keeps its keys, leases and the Event Hub checkpoints in blobs), and it covers
- * reading the package from the deployment container, which Flex Consumption does with the same
- * identity. No queue or table role: no blob trigger, no Durable Functions.
+ * requires (the host keeps its keys, leases, the Event Hub checkpoints and the sweep timer's
+ * schedule status in blobs), and it covers reading the package from the deployment container,
+ * which Flex Consumption does with the same identity. No queue or table role: no blob trigger, no Durable Functions.
  * https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity
  * https://learn.microsoft.com/azure/azure-functions/flex-consumption-how-to#configure-deployment-settings
  *

@@ -1,6 +1,7 @@
 /**
- * The ingest function: Cloud Run functions (gen 2) running functions/gcp, built by Cloud Build from
- * the uploaded bundle, invoked only by the push subscription.
+ * The functions: Cloud Run functions (gen 2) running functions/gcp, built by Cloud Build from the
+ * uploaded bundle. Ingest is invoked only by the push subscription; the sweep (sweep.ts) is the
+ * same bundle with another entry point.
  */
 import type * as pulumi from '@pulumi/pulumi'
 import { type Gcp, labels, physicalName, type StageArgs } from './common.ts'
@@ -45,36 +46,60 @@ export function ingestEnvironment(args: {
   }
 }
 
-export function ingestFunction(
+/** What every function of the bundle is given: the source, its account, environment, secret and network. */
+export interface FunctionArgs extends StageArgs {
+  region: string
+  projectId: pulumi.Input<string>
+  source: { bucket: pulumi.Input<string>; object: pulumi.Input<string>; generation: pulumi.Input<number> }
+  serviceAccountEmail: pulumi.Input<string>
+  environment: Record<string, pulumi.Input<string>>
+  databaseUrlSecret: { secretId: pulumi.Input<string>; version: pulumi.Input<string> }
+  /** From `directVpcEgress`: the function's path to the database's private IP. */
+  vpc: {
+    directVpcNetworkInterfaces: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> }[]
+    directVpcEgress: string
+  }
+  timeoutSeconds: number
+  maxInstances: number
+  /** The runtime account's grants, the secret's above all: the deploy checks it can be read. */
+  dependsOn: pulumi.Resource[]
+}
+
+export function ingestFunction(gcp: Gcp, args: FunctionArgs) {
+  return bundleFunction(gcp, args, {
+    logicalName: 'IngestFunction',
+    what: 'ingest',
+    description: `fleetpipe ${args.stage}: device telemetry from Pub/Sub into the core`,
+    entryPoint: INGEST_FUNCTION.entryPoint,
+    ingressSettings: INGRESS_SETTINGS,
+  })
+}
+
+/**
+ * A Cloud Run function (gen 2) built from the uploaded bundle, which registers every entry point
+ * functions/gcp has: `entryPoint` picks the one this function runs.
+ */
+export function bundleFunction(
   gcp: Gcp,
-  args: StageArgs & {
-    region: string
-    projectId: pulumi.Input<string>
-    source: { bucket: pulumi.Input<string>; object: pulumi.Input<string>; generation: pulumi.Input<number> }
-    serviceAccountEmail: pulumi.Input<string>
-    environment: Record<string, pulumi.Input<string>>
-    databaseUrlSecret: { secretId: pulumi.Input<string>; version: pulumi.Input<string> }
-    /** From `directVpcEgress`: the function's path to the database's private IP. */
-    vpc: {
-      directVpcNetworkInterfaces: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> }[]
-      directVpcEgress: string
-    }
-    timeoutSeconds: number
-    maxInstances: number
-    /** The runtime account's grants, the secret's above all: the deploy checks it can be read. */
-    dependsOn: pulumi.Resource[]
+  args: FunctionArgs,
+  spec: {
+    logicalName: string
+    what: string
+    description: string
+    entryPoint: string
+    ingressSettings: string
   },
 ) {
   return new gcp.cloudfunctionsv2.Function(
-    'IngestFunction',
+    spec.logicalName,
     {
-      name: physicalName(args, 'ingest'),
+      name: physicalName(args, spec.what),
       location: args.region,
-      description: `fleetpipe ${args.stage}: device telemetry from Pub/Sub into the core`,
+      description: spec.description,
       labels: labels(args),
       buildConfig: {
         runtime: INGEST_FUNCTION.runtime,
-        entryPoint: INGEST_FUNCTION.entryPoint,
+        entryPoint: spec.entryPoint,
         source: {
           storageSource: {
             bucket: args.source.bucket,
@@ -92,10 +117,9 @@ export function ingestFunction(
         minInstanceCount: 0,
         // Each instance holds a pool of database connections: see `maxInstances` in database.ts.
         maxInstanceCount: args.maxInstances,
-        // One message per request, one request per instance: the handler's shape, and the bound on
-        // connections above.
+        // One request per instance: the handlers' shape, and the bound on connections above.
         maxInstanceRequestConcurrency: 1,
-        ingressSettings: INGRESS_SETTINGS,
+        ingressSettings: spec.ingressSettings,
         allTrafficOnLatestRevision: true,
         environmentVariables: args.environment,
         secretEnvironmentVariables: [

@@ -16,6 +16,7 @@ import { bridgeGrants, deadLetterGrants, invokerGrant, runtimeGrants, serviceAcc
 import { directVpcEgress, privateNetwork } from './network.ts'
 import { type FunctionCode, functionSource } from './source.ts'
 import { commandsSubscription, deadLetterSubscription, ingestSubscription } from './subscription.ts'
+import { heartbeatSweep, SWEEP_FUNCTION } from './sweep.ts'
 import { pubsubTopics } from './topics.ts'
 
 export {
@@ -49,7 +50,9 @@ export {
   POOL_MAX,
 } from './database.ts'
 export {
+  bundleFunction,
   DATABASE_URL_VARIABLE,
+  type FunctionArgs,
   INGEST_FUNCTION,
   INGRESS_SETTINGS,
   ingestEnvironment,
@@ -75,6 +78,14 @@ export {
   MAX_ACK_DEADLINE_SECONDS,
   pushEndpoint,
 } from './subscription.ts'
+export {
+  heartbeatSweep,
+  SWEEP_FUNCTION,
+  SWEEP_INGRESS_SETTINGS,
+  SWEEP_RETRY,
+  SWEEP_SCHEDULE,
+  SWEEP_TIME_ZONE,
+} from './sweep.ts'
 export { pubsubTopics, TOPIC_RETENTION_SECONDS } from './topics.ts'
 
 export interface GcpEdgeArgs extends StageArgs {
@@ -124,7 +135,8 @@ export function gcpEdge(gcp: Gcp, args: GcpEdgeArgs) {
     projectId: context.projectId,
     code: args.code,
   })
-  const fn = ingestFunction(gcp, {
+  // Both functions run the same bundle, as the same account, with the same settings.
+  const bundle = {
     ...stage,
     region: args.region,
     projectId: context.projectId,
@@ -141,9 +153,13 @@ export function gcpEdge(gcp: Gcp, args: GcpEdgeArgs) {
     }),
     databaseUrlSecret: { secretId: url.secret.secretId, version: url.version.version },
     vpc: directVpcEgress(network),
-    timeoutSeconds,
-    maxInstances: maxInstances(db.maxConnections),
     dependsOn: [runtime.publishAlerts, runtime.publishCommands, runtime.readDatabaseUrl],
+  }
+  const fn = ingestFunction(gcp, {
+    ...bundle,
+    timeoutSeconds,
+    // The sweep's instances hold pools of the same database's connections.
+    maxInstances: maxInstances(db.maxConnections) - SWEEP_FUNCTION.maxInstances,
   })
   const functionUri = fn.serviceConfig.apply((config) => config?.uri ?? '')
 
@@ -175,6 +191,7 @@ export function gcpEdge(gcp: Gcp, args: GcpEdgeArgs) {
     telemetryTopic: topics.telemetry.name,
     commandsSubscription: commands.name,
   })
+  const sweep = heartbeatSweep(gcp, bundle)
 
   return {
     stage: args.stage,
@@ -189,6 +206,7 @@ export function gcpEdge(gcp: Gcp, args: GcpEdgeArgs) {
     functionUri,
     subscriptions: { ingest, deadLetters, commands },
     iam: { runtime, invoke, deadLettering, bridge },
+    sweep,
   }
 }
 

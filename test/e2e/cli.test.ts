@@ -73,8 +73,12 @@ describe('fleetpipe dev, then query and quarantine', () => {
   let second: unknown
 
   beforeAll(async () => {
-    const dev = startDev(['--devices', '20', '--rate', '4', '--duration', '8'])
+    const dev = startDev(['--devices', '20', '--rate', '4', '--duration', '10'])
     const { broker } = await dev.ready
+    // Started at once, so it meets the first dev still running even on a slow, busy machine.
+    const refused = fleetpipe(['dev', '--devices', '0', '--duration', '1', '--broker-port', '0']).catch(
+      (error: { code: number; stderr: string }) => error,
+    )
     const outsider = await mqtt.connectAsync(broker)
     const now = Date.now()
     await outsider.publishAsync('fleet/ext-1/telemetry', '{"v":1,"deviceId":"ext-1",', { qos: 1 })
@@ -93,9 +97,7 @@ describe('fleetpipe dev, then query and quarantine', () => {
     during = await json<{ readings: number }[]>(['query', 'counts']).then(
       (rows) => rows[0] as { readings: number },
     )
-    second = await fleetpipe(['dev', '--devices', '0', '--duration', '1', '--broker-port', '0']).catch(
-      (error: { code: number; stderr: string }) => error,
-    )
+    second = await refused
     const { code, stdout } = await dev.exited
     expect(code).toBe(0)
     summary = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Summary

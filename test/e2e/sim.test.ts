@@ -65,6 +65,9 @@ interface SimSummary {
   acknowledged: number
   failed: number
   ackLatencyMs: { p50: number | null; p99: number | null }
+  readings: number
+  faults: Record<string, number>
+  dataset?: { file: string; rows: number; anomalies: number }
 }
 
 interface DevSummary {

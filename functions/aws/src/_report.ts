@@ -1,7 +1,7 @@
 /** What both handlers tell operators after each invocation: a log line with the counts, and EMF metrics. */
 import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
-import type { IngestOptions, IngestResult } from '@fleetpipe/core'
+import type { DriftWatch, IngestOptions, IngestResult } from '@fleetpipe/core'
 import type { Context } from 'aws-lambda'
 
 export interface HandlerOptions extends IngestOptions {
@@ -11,6 +11,8 @@ export interface HandlerOptions extends IngestOptions {
   metrics?: Metrics
   /** Sees each invocation's full result, e.g. for a local run's counts. */
   onResult?: (result: IngestResult) => void
+  /** Told each batch's result, to ask for retraining when a device type's anomaly rate drifts up. */
+  drift?: Pick<DriftWatch, 'observe'>
 }
 
 export const SERVICE_NAME = 'fleetpipe-ingest'

@@ -2,7 +2,15 @@
  * The Lambda configuration, read once per cold start: FLEETPIPE_* variables through one zod schema
  * into a typed object. A bad value is a ConfigError naming each variable and what it must be.
  */
-import { ConfigError, defaultRules, parseRulesJson, type Rule } from '@fleetpipe/core'
+import {
+  ConfigError,
+  type DeviceTypeSpec,
+  defaultDeviceTypes,
+  defaultRules,
+  parseRulesJson,
+  type Rule,
+  RulesFileSchema,
+} from '@fleetpipe/core'
 import * as z from 'zod/mini'
 
 const name = z.string({ error: 'must be set' }).check(z.trim(), z.minLength(1, 'must be set'))
@@ -39,6 +47,12 @@ export const EnvSchema = z.object({
    * which AWS recommends over the SDK's default data-plane endpoint.
    */
   FLEETPIPE_IOT_DATA_ENDPOINT: z.optional(z.url({ protocol: /^https$/ })),
+  /**
+   * Opened alerts per 1,000 readings of a device type over a closed drift window above which ingest
+   * puts a `RetrainRequested` event on the default bus; without it, drift is not watched.
+   */
+  FLEETPIPE_DRIFT_THRESHOLD: z.optional(z.coerce.number().check(z.positive())),
+  FLEETPIPE_DRIFT_WINDOW_MS: z.optional(z.coerce.number().check(z.int(), z.minimum(60_000))),
 })
 
 export interface AwsConfig {
@@ -50,6 +64,8 @@ export interface AwsConfig {
   rules: Rule[]
   maxAgeMs?: number
   iotDataEndpoint?: string
+  /** Set when FLEETPIPE_DRIFT_THRESHOLD is; device types from FLEETPIPE_RULES' `deviceTypes`. */
+  drift?: { threshold: number; windowMs?: number; deviceTypes: DeviceTypeSpec[] }
 }
 
 export function loadConfig(env: Record<string, string | undefined>): AwsConfig {
@@ -69,5 +85,23 @@ export function loadConfig(env: Record<string, string | undefined>): AwsConfig {
     rules: vars.FLEETPIPE_RULES ?? defaultRules,
     maxAgeMs: vars.FLEETPIPE_MAX_AGE_MS,
     iotDataEndpoint: vars.FLEETPIPE_IOT_DATA_ENDPOINT,
+    drift:
+      vars.FLEETPIPE_DRIFT_THRESHOLD === undefined
+        ? undefined
+        : {
+            threshold: vars.FLEETPIPE_DRIFT_THRESHOLD,
+            windowMs: vars.FLEETPIPE_DRIFT_WINDOW_MS,
+            deviceTypes: deviceTypesOf(present.FLEETPIPE_RULES),
+          },
   }
+}
+
+/** The rules document's `deviceTypes` (already validated with its rules); the shipped ones without rules. */
+function deviceTypesOf(rules: string | undefined): DeviceTypeSpec[] {
+  if (rules === undefined) return defaultDeviceTypes
+  const body = JSON.parse(rules) as { deviceTypes?: unknown } | null
+  const types = RulesFileSchema.shape.deviceTypes.safeParse(
+    Array.isArray(body) ? undefined : body?.deviceTypes,
+  )
+  return types.success ? types.data : []
 }

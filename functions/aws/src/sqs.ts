@@ -40,6 +40,11 @@ export function createSqsHandler(deps: IngestDeps, options: HandlerOptions): Sqs
     const result = await ingest(messages, deps, options)
     options.onResult?.(result)
     report(obs, result, (i) => ({ record: i, messageId: records[i]?.messageId }))
+    // The readings are stored: a failed drift check must not send the batch round again. Its run
+    // stays due in the state table, and a later invocation starts it.
+    await options.drift
+      ?.observe(messages, result)
+      .catch((error: Error) => obs.logger.error('drift check failed', { error }))
     // One SQS message is one inbound message, so a record's `message` index is its SQS record's.
     const errors: (Error | undefined)[] = records.map(() => undefined)
     for (const record of result.records) {

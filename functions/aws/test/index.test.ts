@@ -1,4 +1,4 @@
-import { S3Quarantine } from '@fleetpipe/aws'
+import { S3ModelSource, S3Quarantine } from '@fleetpipe/aws'
 import { ConfigError } from '@fleetpipe/core'
 import { describe, expect, it } from 'vitest'
 import { depsFromEnv, handler, iotRuleHandler } from '../src/index.ts'
@@ -20,8 +20,17 @@ describe('the Lambda entry', () => {
       FLEETPIPE_ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:fleetpipe-dev-alerts',
       FLEETPIPE_QUARANTINE_BUCKET: 'fleetpipe-dev-data-0a1b2c3',
     })
-    expect(Object.keys(deps).sort()).toEqual(['alerts', 'clock', 'commands', 'quarantine', 'state', 'store'])
+    expect(Object.keys(deps).sort()).toEqual([
+      'alerts',
+      'clock',
+      'commands',
+      'models',
+      'quarantine',
+      'state',
+      'store',
+    ])
     expect(deps.quarantine).toBeInstanceOf(S3Quarantine)
+    expect(deps.models).toBeInstanceOf(S3ModelSource)
     expect(options).toMatchObject({ stage: 'dev' })
     expect(options.rules.length).toBeGreaterThan(0)
   })

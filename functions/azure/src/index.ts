@@ -1,10 +1,12 @@
 /**
  * fleetpipe's Azure function app, as a library: the handler factory, the trigger options, the
- * emulation and `ingestHandler`, which is wired from the app settings on its first invocation.
- * Importing it registers nothing; `main.ts`, the app's entry, registers `ingest` with the host.
+ * emulation, and `ingestHandler` and `sweepHandler`, which are wired from the app settings on their
+ * first invocation. Importing it registers nothing; `main.ts`, the app's entry, registers `ingest`
+ * and `sweep` with the host.
  */
-import { depsFromEnv } from './deps.ts'
+import { depsFromEnv, type Wiring } from './deps.ts'
 import { createEventHubHandler, type EventHubHandler } from './event-hub.ts'
+import { createSweepHandler, type SweepHandler } from './sweep.ts'
 
 export {
   type AlertConfig,
@@ -25,19 +27,46 @@ export {
   type EventHubHandlerOptions,
   type EventHubResult,
 } from './event-hub.ts'
+export {
+  createSweepHandler,
+  SWEEP_FUNCTION_NAME,
+  type SweepHandler,
+  type SweepHandlerOptions,
+  sweepTrigger,
+} from './sweep.ts'
 export { FUNCTION_NAME, HOST_RETRY, ingestTrigger } from './trigger.ts'
 
-let wired: Promise<EventHubHandler> | undefined
+let wiring: Promise<Wiring> | undefined
 
-/** The registered handler: wires itself on first use, and tries again next time if that failed. */
-export const ingestHandler: EventHubHandler = async (messages, context) => {
-  wired ??= depsFromEnv(process.env).then(({ deps, options }) => createEventHubHandler(deps, options))
-  let handler: EventHubHandler
+/**
+ * One wiring for both functions, so they share the database pool and the clients; a failed wiring
+ * is not kept, and the next invocation reads the settings again.
+ */
+async function wired(): Promise<Wiring> {
+  wiring ??= depsFromEnv(process.env)
+  const current = wiring
   try {
-    handler = await wired
+    return await current
   } catch (error) {
-    wired = undefined
+    if (wiring === current) wiring = undefined
     throw error
   }
-  return handler(messages, context)
+}
+
+let ingest: EventHubHandler | undefined
+
+/** The registered `ingest` handler. */
+export const ingestHandler: EventHubHandler = async (messages, context) => {
+  const { deps, options } = await wired()
+  ingest ??= createEventHubHandler(deps, options)
+  return ingest(messages, context)
+}
+
+let sweeper: SweepHandler | undefined
+
+/** The registered `sweep` handler: the heartbeat sweep, on the timer's minute. */
+export const sweepHandler: SweepHandler = async (timer, context) => {
+  const { deps, options } = await wired()
+  sweeper ??= createSweepHandler(deps, options)
+  return sweeper(timer, context)
 }

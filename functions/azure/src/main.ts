@@ -1,8 +1,16 @@
 /**
  * The function app's entry (package.json `main`): registers `ingest` (IoT Hub → Event Hub trigger →
- * core) with the Functions host.
+ * core) and `sweep` (the heartbeat sweep, a timer once a minute) with the Functions host.
  */
 import { app } from '@azure/functions'
-import { FUNCTION_NAME, ingestHandler, ingestTrigger } from './index.ts'
+import {
+  FUNCTION_NAME,
+  ingestHandler,
+  ingestTrigger,
+  SWEEP_FUNCTION_NAME,
+  sweepHandler,
+  sweepTrigger,
+} from './index.ts'
 
 app.eventHub(FUNCTION_NAME, { ...ingestTrigger, handler: ingestHandler })
+app.timer(SWEEP_FUNCTION_NAME, { ...sweepTrigger, handler: sweepHandler })

@@ -2,16 +2,20 @@ import { app, InvocationContext } from '@azure/functions'
 import { ConfigError } from '@fleetpipe/core'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventHubHandler } from '../src/event-hub.ts'
+import type { SweepHandler } from '../src/sweep.ts'
 import { loadBatch } from './_events.ts'
 
 // Outside the Functions host `app.eventHub` only warns; this records the registration instead.
 const eventHub = vi.spyOn(app, 'eventHub').mockImplementation(() => {})
+const timer = vi.spyOn(app, 'timer').mockImplementation(() => {})
 
 let registered: EventHubHandler
+let sweep: SweepHandler
 
 beforeAll(async () => {
   await import('../src/main.ts')
   registered = eventHub.mock.calls[0]?.[1].handler as EventHubHandler
+  sweep = timer.mock.calls[0]?.[1].handler as SweepHandler
 })
 
 describe('the function app entry', () => {
@@ -50,5 +54,21 @@ describe('the function app entry', () => {
     } finally {
       vi.unstubAllEnvs()
     }
+  })
+
+  it('registers sweep as a timer on second 0 of every minute, not on startup', () => {
+    expect(timer).toHaveBeenCalledTimes(1)
+    expect(timer).toHaveBeenCalledWith('sweep', { schedule: '0 * * * * *', handler: expect.any(Function) })
+  })
+
+  it('wires the sweep from the same settings on its first invocation', async () => {
+    const context = new InvocationContext({ functionName: 'sweep', logHandler: () => {} })
+    const tick = {
+      isPastDue: false,
+      schedule: { adjustForDST: true },
+      scheduleStatus: { last: '', next: '', lastUpdated: '' },
+    }
+    await expect(sweep(tick, context)).rejects.toThrow(/FLEETPIPE_STAGE: must be set/)
+    await expect(sweep(tick, context)).rejects.toThrow(ConfigError)
   })
 })

@@ -1,11 +1,14 @@
 /**
- * fleetpipe's GCP Cloud Run function. Importing this module registers `ingest` with the
- * functions-framework (`--target=ingest --signature-type=cloudevent`); the handler is wired from
- * the environment on the first event, so importing needs no environment. Tests use the factories.
+ * fleetpipe's GCP Cloud Run functions. Importing this module registers `ingest`
+ * (`--target=ingest --signature-type=cloudevent`) and `sweep` (`--target=sweep
+ * --signature-type=http`) with the functions-framework; each deployed function runs the one its
+ * entry point names. Handlers are wired from the environment on their first request, so importing
+ * needs no environment. Tests use the factories.
  */
-import { depsFromEnv } from './deps.ts'
+import { depsFromEnv, type Wiring } from './deps.ts'
 import { createPubSubHandler, type PubSubHandler } from './pubsub.ts'
-import { FUNCTION_NAME, registerIngest } from './register.ts'
+import { FUNCTION_NAME, registerIngest, registerSweep, SWEEP_FUNCTION_NAME } from './register.ts'
+import { createSweepHandler, type SweepHandler } from './sweep.ts'
 
 export { EnvSchema, type GcpConfig, loadConfig } from './config.ts'
 export { type Clients, depsFromEnv, type Wiring } from './deps.ts'
@@ -39,24 +42,38 @@ export {
   PubsubMessageSchema,
 } from './message-published.ts'
 export { createPubSubHandler, type HandlerOptions, type PubSubHandler } from './pubsub.ts'
-export { FUNCTION_NAME, registerIngest } from './register.ts'
+export { FUNCTION_NAME, registerIngest, registerSweep, SWEEP_FUNCTION_NAME } from './register.ts'
 export { type ServedFunction, serveLocally } from './serve.ts'
+export { createSweepHandler, type SweepHandler } from './sweep.ts'
 
-let wiring: Promise<PubSubHandler> | undefined
+let wiring: Promise<Wiring> | undefined
 
-/** Wires once; a failed wiring (a database not up yet) is tried again on the next event. */
-function wired(): Promise<PubSubHandler> {
-  wiring ??= depsFromEnv(process.env).then(
-    ({ deps, options }) => createPubSubHandler(deps, options),
-    (error: unknown) => {
-      wiring = undefined
-      throw error
-    },
-  )
+/** Wires once; a failed wiring (a database not up yet) is tried again on the next request. */
+function wired(): Promise<Wiring> {
+  wiring ??= depsFromEnv(process.env).catch((error: unknown) => {
+    wiring = undefined
+    throw error
+  })
   return wiring
 }
 
+let ingest: PubSubHandler | undefined
+
 /** The deployed handler: `ingest`, wired from FLEETPIPE_* on its first event. */
-export const handler: PubSubHandler = async (event) => (await wired())(event)
+export const handler: PubSubHandler = async (event) => {
+  const { deps, options } = await wired()
+  ingest ??= createPubSubHandler(deps, options)
+  return ingest(event)
+}
+
+let sweeper: SweepHandler | undefined
+
+/** The deployed `sweep`, wired the same way on its first request; a wiring failure answers 500. */
+export const sweepHandler: SweepHandler = async (req, res) => {
+  const { deps, options } = await wired()
+  sweeper ??= createSweepHandler(deps, options)
+  return sweeper(req, res)
+}
 
 registerIngest(FUNCTION_NAME, handler)
+registerSweep(SWEEP_FUNCTION_NAME, sweepHandler)

@@ -10,6 +10,7 @@ beforeAll(async () => {
 })
 
 const COMMAND_TOPICS = `arn:aws:iot:${REGION}:${ACCOUNT}:topic/fleet/*/commands`
+const DEFAULT_BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`
 
 /** Every ARN the stage created. */
 async function createdArns(stage: Stage): Promise<Set<string>> {
@@ -56,13 +57,15 @@ describe('IAM', () => {
         }
       }
     }
-    expect(statements).toBe(2 * (9 + 1 + 1 + 1 + 1))
+    expect(statements).toBe(2 * (10 + 1 + 1 + 1 + 1))
   })
 
   it('grants on the ARNs this stack created, and `*` only for timestream:DescribeEndpoints', async () => {
     for (const stage of [dev, production]) {
       const created = await createdArns(stage)
       created.add(COMMAND_TOPICS)
+      // The account's default bus: every account has it, no stack creates it.
+      created.add(DEFAULT_BUS)
       created.add(`${await value(stage.edge.data.bucket.arn)}/quarantine/*`)
       created.add(`${await value(stage.edge.data.bucket.arn)}/models/*`)
       for (const { name, document } of await iamDocuments(stage)) {
@@ -136,6 +139,12 @@ describe('IAM', () => {
         Effect: 'Allow',
         Action: ['iot:Publish'],
         Resource: [COMMAND_TOPICS],
+      },
+      {
+        Sid: 'RequestRetraining',
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: [DEFAULT_BUS],
       },
     ])
     // The DLQ and the rule's error queue are for people, not for the function.

@@ -81,14 +81,14 @@ describe('the function app package', () => {
     expect(bundle.includes('@azure/functions')).toBe(true)
   })
 
-  it('registers the ingest trigger on the IoT hub settings when the worker loads it', async () => {
+  it('registers the ingest trigger on the IoT hub settings, and the sweep timer, when the worker loads it', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['-e', LOAD_AS_THE_WORKER_DOES, pathToFileURL(path.join(dir, 'main.js')).href],
       { cwd: dir },
     )
     const registered = JSON.parse(stdout) as { name: string; bindings: Record<string, object> }[]
-    expect(registered.map((r) => r.name)).toEqual(['ingest'])
+    expect(registered.map((r) => r.name)).toEqual(['ingest', 'sweep'])
     expect(Object.values(registered[0]?.bindings ?? {})).toEqual([
       expect.objectContaining({
         type: 'eventHubTrigger',
@@ -98,6 +98,11 @@ describe('the function app package', () => {
         consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
         cardinality: 'many',
       }),
+    ])
+    // A timer needs no resource of its own: the host runs it from the package, and keeps its
+    // schedule status and lock in host storage (AzureWebJobsStorage), which the app already has.
+    expect(Object.values(registered[1]?.bindings ?? {})).toEqual([
+      expect.objectContaining({ type: 'timerTrigger', direction: 'in', schedule: '0 * * * * *' }),
     ])
   }, 30_000)
 

@@ -88,19 +88,22 @@ describe('the ingest function', () => {
     expect(config?.vpcConnector).toBeUndefined()
   })
 
-  it('scales no further than the database has connections for', async () => {
+  it('scales no further than the database has connections for, the sweep included', async () => {
     for (const stage of [dev, production]) {
       const config = await value(stage.edge.function.serviceConfig)
+      const sweep = await value(stage.edge.sweep.function.serviceConfig)
       const { maxConnections } = stage.edge.database
       const instances = config?.maxInstanceCount ?? Number.POSITIVE_INFINITY
-      expect(instances).toBe(maxInstances(maxConnections))
-      expect(instances * POOL_MAX + ADMIN_CONNECTIONS).toBeLessThanOrEqual(maxConnections)
+      const sweeps = sweep?.maxInstanceCount ?? Number.POSITIVE_INFINITY
+      expect(sweeps).toBe(1)
+      expect(instances).toBe(maxInstances(maxConnections) - sweeps)
+      expect((instances + sweeps) * POOL_MAX + ADMIN_CONNECTIONS).toBeLessThanOrEqual(maxConnections)
       expect(await value(stage.edge.database.instance.settings)).toMatchObject({
         databaseFlags: [{ name: 'max_connections', value: String(maxConnections) }],
       })
     }
-    expect((await value(dev.edge.function.serviceConfig))?.maxInstanceCount).toBe(5)
-    expect((await value(production.edge.function.serviceConfig))?.maxInstanceCount).toBe(48)
+    expect((await value(dev.edge.function.serviceConfig))?.maxInstanceCount).toBe(4)
+    expect((await value(production.edge.function.serviceConfig))?.maxInstanceCount).toBe(47)
   })
 
   it('gets the environment functions/gcp/src/config.ts reads, from the stage resources', async () => {

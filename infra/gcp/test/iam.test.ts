@@ -108,6 +108,14 @@ describe('IAM', () => {
           member: PUBSUB_AGENT,
           on: `fleetpipe-${s}-telemetry-dead-letter`,
         },
+        {
+          // Cloud Scheduler's account invokes the sweep function, and nothing else.
+          name: 'SchedulerInvokesSweep',
+          type: 'gcp:cloudrunv2/serviceIamMember:ServiceIamMember',
+          role: 'roles/run.invoker',
+          member: account(s, 'scheduler'),
+          on: `fleetpipe-${s}-sweep`,
+        },
       ])
     }
   })

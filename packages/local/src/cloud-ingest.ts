@@ -53,6 +53,7 @@ export async function awsIngest(db: Database, options: PipelineOptions): Promise
     rules: options.rules,
     maxAgeMs: options.maxAgeMs,
     logger: aws.quietLogger(),
+    ...(options.drift ? { drift: options.drift.watch } : {}),
     onResult: (result) => {
       last = result
     },

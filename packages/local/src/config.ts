@@ -53,6 +53,12 @@ export const ConfigSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
   batchMs: z.coerce.number().int().min(1).max(10_000).default(20),
   bridgeId: z.string().min(1).max(64).default('fleetpipe-bridge'),
+  /**
+   * Opened alerts per 1,000 readings of a device type, over a closed drift window, above which
+   * retraining runs on the store's recent readings; without it, drift is not watched.
+   */
+  driftThreshold: positive.optional(),
+  driftWindow: duration.default(3_600_000),
   /** A cloud: every batch goes through its handler, fed the events that platform would deliver. */
   cloud: z.enum(CLOUDS).default('local'),
   json: flag.default(false),

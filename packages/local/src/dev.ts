@@ -2,9 +2,17 @@
  * `fleetpipe dev`: the whole pipeline on embedded parts — broker, store, bridge and a simulated
  * fleet — until Ctrl-C or `--duration`, then a clean shutdown and a summary.
  */
-import { type AlertSink, ConfigError, defaultRules } from '@fleetpipe/core'
+import {
+  type AlertSink,
+  ConfigError,
+  DriftWatch,
+  defaultDeviceTypes,
+  defaultRules,
+  formatDuration,
+  systemClock,
+} from '@fleetpipe/core'
 import { startFleet } from '@fleetpipe/firmware-sim'
-import { openDatabase, serveEmbedded } from '@fleetpipe/postgres'
+import { openDatabase, PostgresDatasetSource, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
 import { Bridge } from './bridge.ts'
 import { startBrokerWithFallback } from './broker.ts'
@@ -13,8 +21,8 @@ import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
 import { localDeps } from './pipeline.ts'
-import { FolderModelSource, localRetrain, logNotifier, watchDatasets } from './retrain.ts'
-import { loadRulesFile } from './rules-file.ts'
+import { backgroundTrigger, FolderModelSource, localRetrain, logNotifier, watchDatasets } from './retrain.ts'
+import { loadRulesDocument } from './rules-file.ts'
 import { startSweeper } from './sweeper.ts'
 
 export interface Io {
@@ -50,7 +58,9 @@ const SWEEP_EVERY_MS = 15_000
 export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
   const started = Date.now()
   io.err(config.database ? 'starting: connecting to the database' : 'starting: opening the embedded store')
-  const rules = config.rules ? await loadRulesFile(config.rules) : defaultRules
+  const { rules, deviceTypes } = config.rules
+    ? await loadRulesDocument(config.rules)
+    : { rules: defaultRules, deviceTypes: defaultDeviceTypes }
   const other = config.database ? undefined : await runningServer(config.dataDir)
   if (other) {
     // PGlite's files take one process at a time; a second would corrupt them.
@@ -93,15 +103,33 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       onError: (error) => io.err(`bridge: ${error.message}`),
     })
     let route: CloudIngest | undefined
-    // The bridge drains its last batch through the route, so the route stops after it.
-    cleanup.push(() => bridge.stop().finally(() => route?.stop()))
-    const retraining = localRetrain(config.dataDir, logNotifier(io.err))
+    const retraining = localRetrain(config.dataDir, logNotifier(io.err), {
+      source: new PostgresDatasetSource(db.sql, { deviceTypes }),
+    })
+    const driftRuns = backgroundTrigger(retraining.retrain, (error) => io.err(`retrain: ${error.message}`))
+    // The bridge drains its last batch through the route, so the route stops after it, and the
+    // drift runs that batch may start after that.
+    cleanup.push(() =>
+      bridge
+        .stop()
+        .finally(() => route?.stop())
+        .finally(() => driftRuns.stop()),
+    )
+    const drift = config.driftThreshold
+      ? new DriftWatch(
+          { state: db.state, trigger: driftRuns, clock: systemClock },
+          { deviceTypes, threshold: config.driftThreshold, windowMs: config.driftWindow },
+        )
+      : undefined
     const pipeline = {
       rules,
       maxAgeMs: config.maxAge,
       commands: new MqttCommandPublisher(bridge.client),
       alertSinks: [new LogAlertSink(io.err), trackOpen(openAlerts)],
       models: new FolderModelSource(retraining.blobs),
+      ...(drift
+        ? { drift: { watch: drift, onError: (error: Error) => io.err(`drift: ${error.message}`) } }
+        : {}),
     }
     route = await cloudIngest(config.cloud, db, pipeline)
     await bridge.listen(route.ingest)
@@ -116,6 +144,10 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     })
     cleanup.push(() => watcher.stop())
     io.err(`retrain drop datasets into ${retraining.blobs.root}/datasets/{deviceType}/ (NDJSON or CSV)`)
+    if (drift)
+      io.err(
+        `        and on drift: over ${config.driftThreshold} alerts per 1,000 readings of a device type in ${formatDuration(config.driftWindow)}`,
+      )
 
     const fleet =
       config.devices > 0

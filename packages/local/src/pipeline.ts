@@ -3,6 +3,7 @@ import {
   type AlertSink,
   type Clock,
   type CommandPublisher,
+  type DriftWatch,
   FanOutAlertSink,
   type InboundMessage,
   type IngestDeps,
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   clock?: Clock
   /** Champion models for model-score rules (the local bucket's `models/`). */
   models?: ModelSource
+  /** Told each ingest's result, to ask for retraining when a device type's anomaly rate drifts up. */
+  drift?: { watch: Pick<DriftWatch, 'observe'>; onError(error: Error): void }
 }
 
 export type Ingest = (messages: InboundMessage[]) => Promise<IngestResult>
@@ -42,5 +45,12 @@ export function localDeps(db: Database, options: PipelineOptions): IngestDeps {
 
 export function localIngest(db: Database, options: PipelineOptions): Ingest {
   const deps = localDeps(db, options)
-  return (messages) => ingest(messages, deps, { rules: options.rules, maxAgeMs: options.maxAgeMs })
+  return async (messages) => {
+    const result = await ingest(messages, deps, { rules: options.rules, maxAgeMs: options.maxAgeMs })
+    // The readings are stored: a failed drift check must not send them round again. Its run stays due.
+    await options.drift?.watch
+      .observe(messages, result)
+      .catch((error: Error) => options.drift?.onError(error))
+    return result
+  }
 }

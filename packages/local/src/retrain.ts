@@ -7,10 +7,11 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { Model, ModelSource } from '@fleetpipe/core'
+import type { Model, ModelSource, PipelineRun, PipelineTrigger } from '@fleetpipe/core'
 import {
   type BlobStore,
   DATASETS_PREFIX,
+  type DatasetSource,
   deviceTypeOfKey,
   FolderBlobStore,
   formatOf,
@@ -21,22 +22,49 @@ import {
   parseModelText,
   parsePointer,
   pointerKey,
+  StoreDatasetExporter,
 } from '@fleetpipe/retrain'
 
 export const bucketDir = (dataDir: string) => join(dataDir, 'bucket')
 export const executionsDir = (dataDir: string) => join(dataDir, 'executions')
 
+/** With `source`, a drift run (no dataset key) exports its dataset from the store into the bucket. */
 export function localRetrain(
   dataDir: string,
   notifier: Notifier,
+  options: { source?: DatasetSource } = {},
 ): { retrain: LocalRetrain; blobs: FolderBlobStore } {
   const blobs = new FolderBlobStore(bucketDir(dataDir))
   const retrain = new LocalRetrain({
     blobs,
     executions: new FolderBlobStore(executionsDir(dataDir)),
     notifier,
+    ...(options.source ? { exporter: new StoreDatasetExporter({ blobs, source: options.source }) } : {}),
   })
   return { retrain, blobs }
+}
+
+/**
+ * Starts runs without waiting for them to finish, as PutEvents hands a run over in the cloud: a
+ * drift found while ingesting must not hold the bridge for a training run. `stop` waits for them.
+ */
+export function backgroundTrigger(
+  retrain: LocalRetrain,
+  onError: (error: Error) => void,
+): PipelineTrigger & { stop(): Promise<void> } {
+  const runs = new Set<Promise<unknown>>()
+  return {
+    async start(run: PipelineRun) {
+      const execution = retrain
+        .run(run)
+        .catch(onError)
+        .finally(() => runs.delete(execution))
+      runs.add(execution)
+    },
+    async stop() {
+      await Promise.allSettled([...runs])
+    },
+  }
 }
 
 /** Prints each run's outcome, as an SNS subscription would show it. */

@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { ConfigError, parseRulesDocument, parseRulesJson, type Rule } from '@fleetpipe/core'
+import {
+  ConfigError,
+  type DeviceTypeSpec,
+  parseRulesDocument,
+  parseRulesJson,
+  type Rule,
+  RulesFileSchema,
+} from '@fleetpipe/core'
 import { parse as parseYaml } from 'yaml'
 
 /**
@@ -7,6 +14,13 @@ import { parse as parseYaml } from 'yaml'
  * rules, or `{ deviceTypes: [...], rules: [...] }`.
  */
 export async function loadRulesFile(path: string): Promise<Rule[]> {
+  return (await loadRulesDocument(path)).rules
+}
+
+/** A rules file's rules and its `deviceTypes` (none for a bare array of rules), for drift's counts by type. */
+export async function loadRulesDocument(
+  path: string,
+): Promise<{ rules: Rule[]; deviceTypes: DeviceTypeSpec[] }> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -14,7 +28,12 @@ export async function loadRulesFile(path: string): Promise<Rule[]> {
     throw new ConfigError(`cannot read the rules file ${path}: ${(error as Error).message}`)
   }
   try {
-    return /\.ya?ml$/i.test(path) ? parseRulesDocument(parseYamlText(text)) : parseRulesJson(text)
+    const yaml = /\.ya?ml$/i.test(path)
+    const body = yaml ? parseYamlText(text) : undefined
+    const rules = yaml ? parseRulesDocument(body) : parseRulesJson(text)
+    const document = (body ?? JSON.parse(text)) as { deviceTypes?: unknown } | null
+    const types = RulesFileSchema.shape.deviceTypes.safeParse(document?.deviceTypes)
+    return { rules, deviceTypes: types.success ? types.data : [] }
   } catch (error) {
     throw new ConfigError(`${path}: ${(error as Error).message}`)
   }

@@ -1,5 +1,6 @@
 export { PostgresAlertSink } from './alert-sink.ts'
 export { type Database, type DatabaseOptions, openDatabase } from './database.ts'
+export { PostgresDatasetSource } from './dataset-source.ts'
 export { migrate, migrations } from './migrations.ts'
 export { PostgresQuarantine, type StoredQuarantineEntry } from './quarantine.ts'
 export { type AlertRow, type LatestReading, Queries, type SeriesPoint } from './queries.ts'

@@ -3,10 +3,11 @@
  * only see this port, so the same code trains in a Lambda and in `fleetpipe dev`.
  *
  * Layout, one bucket per fleet:
- * - `datasets/{deviceType}/…{.ndjson|.jsonl|.csv}` — dropped by people or exported on drift
+ * - `datasets/{deviceType}/…{.ndjson|.jsonl|.csv}` — dropped by people (each drop starts a run)
  * - `models/{deviceType}/{version}.json` — registered models, immutable
  * - `models/{deviceType}/current.json` — the champion pointer, the only object that changes
- * - `runs/{runId}/…` — one execution's scratch (the trained candidate), safe to expire
+ * - `runs/{runId}/…` — one execution's scratch (a drift run's exported dataset, the trained
+ *   candidate), safe to expire
  */
 import { DEVICE_TYPE_PATTERN } from '@fleetpipe/core'
 

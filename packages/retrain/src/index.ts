@@ -59,6 +59,14 @@ export {
 } from './registry.ts'
 export { inHoldout } from './reservoir.ts'
 export {
+  type DatasetSource,
+  DEFAULT_EXPORT_LOOKBACK_MS,
+  DEFAULT_EXPORT_MAX_ROWS,
+  exportKey,
+  StoreDatasetExporter,
+  type StoreExporterOptions,
+} from './store-exporter.ts'
+export {
   causeOf,
   type DatasetExporter,
   type DatasetRef,

@@ -241,8 +241,11 @@ export async function exportDataset(input: unknown, { exporter }: TaskDeps): Pro
   if (!deviceType) throw new DatasetError('the run names neither a dataset key nor a device type to export')
   if (!exporter)
     throw new DatasetError('this runtime has no dataset exporter: drop a dataset under datasets/ instead')
-  const since = typeof state.detail.since === 'number' ? state.detail.since : undefined
-  return exporter.export({ deviceType, since, run: runId(state.idempotencyKey) })
+  const number = (value: unknown) => (typeof value === 'number' ? value : undefined)
+  // A drift run exports up to the end of the window that asked for it: a retried export is the same dataset.
+  const since = number(state.detail.since)
+  const until = number(state.detail.until) ?? number(state.detail.windowEnd)
+  return exporter.export({ deviceType, since, until, run: runId(state.idempotencyKey) })
 }
 
 export const TASK_HANDLERS: Record<TaskName, TaskHandler> = {
