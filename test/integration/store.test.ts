@@ -416,6 +416,7 @@ describe('the PostgreSQL store', () => {
         id: a.id,
         deviceId: 'a-dev-1',
         ruleId: 'over-temperature',
+        kind: 'threshold',
         metric: 'temperature',
         severity: 'critical',
         state: 'open',
