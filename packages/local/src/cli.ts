@@ -24,8 +24,8 @@ const USAGE = `fleetpipe — telemetry pipeline for device fleets
 
 Usage:
   fleetpipe dev [--devices N] [--rate HZ] [--duration S] [--broker URL | --broker-port P]
-                [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--cloud local|aws|gcp|azure] [--json]
-                [--drift-threshold ALERTS_PER_1000 [--drift-window 1h]]
+                [--database URL | --data-dir DIR] [--rules FILE] [--seed N] [--faults SPEC] [--cloud local|aws|gcp|azure]
+                [--drift-threshold ALERTS_PER_1000 [--drift-window 1h]] [--json]
   fleetpipe sim --broker URL [--profile local|aws|azure] [--devices N] [--rate HZ] [--duration S]
                 [--seed N] [--id-prefix P] [--faults KIND:P|T[+D][@GLOB][@N%],…] [--types motor:80,env:15,power:5]
                 [--batch N] [--sleep] [--outbox-kb KB] [--outbox-expiry S] [--export-dataset FILE] [--json]

@@ -34,6 +34,9 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return ms
 })
 
+export const DEV_FAULTS =
+  'spike:20s@esp32-0002,stuck:40s@esp32-0003,drift:60s@esp32-0004,dropout:90s+45s@esp32-0005'
+
 export const ConfigSchema = z.object({
   /** An external broker (e.g. Mosquitto); without it fleetpipe starts its own. */
   broker: url(['mqtt:', 'mqtts:', 'tcp:']).optional(),
@@ -48,6 +51,11 @@ export const ConfigSchema = z.object({
   /** Seconds to run; without it, until Ctrl-C. */
   duration: positive.optional(),
   seed: z.coerce.number().int().default(1),
+  /**
+   * Faults the simulated fleet injects (`fleetpipe sim --faults` syntax; empty for none). By default
+   * one of each kind a rule catches, on its own device, within the first three minutes.
+   */
+  faults: z.string().default(DEV_FAULTS),
   rules: z.string().min(1).optional(),
   maxAge: duration.default(DEFAULT_MAX_AGE_MS),
   batchSize: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -156,12 +156,13 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
             devices: config.devices,
             rateHz: config.rate,
             seed: config.seed,
+            ...(config.faults ? { faults: config.faults } : {}),
             onError: (error) => io.err(`fleet: ${error.message}`),
           })
         : undefined
     io.err(
       fleet
-        ? `fleet   ${config.devices} simulated devices at ${config.rate} Hz`
+        ? `fleet   ${config.devices} simulated devices at ${config.rate} Hz${config.faults ? `, faults ${config.faults}` : ''}`
         : 'fleet   none (--devices 0): publish to fleet/{deviceId}/telemetry yourself',
     )
 
