@@ -6,7 +6,7 @@
 import { type AlertTransition, ingest, type StateStore } from '@fleetpipe/core'
 import { ManualClock, MemoryCommandPublisher } from '@fleetpipe/core/memory'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { message, NOW, overTemperature as rules } from '../../packages/core/test/_fixtures.ts'
+import { message, NOW, racingLoads, overTemperature as rules } from '../../packages/core/test/_fixtures.ts'
 import { type TestDatabase, testDatabase } from '../support/targets.ts'
 
 let target: TestDatabase
@@ -55,20 +55,8 @@ async function openedRows(deviceId: string) {
 describe('one device, invocations racing through the PostgreSQL state store', () => {
   it('two that both load before either saves open one alert, delivered once', async () => {
     const shared = target.db.state
-    let loads = 0
-    let release: () => void = () => {}
-    const bothLoaded = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const racing: StateStore = {
-      async load(keys) {
-        const loaded = await shared.load(keys)
-        if (++loads === 2) release()
-        if (loads <= 2) await bothLoaded
-        return loaded as never
-      },
-      save: (entries) => shared.save(entries),
-    }
+    // Both load before either saves, as two Lambdas on one device might.
+    const racing = racingLoads(shared)
     const delivered: AlertTransition[] = []
     await Promise.all([
       ingest([hot('race-1', 1)], invocation(racing, delivered), { rules }),

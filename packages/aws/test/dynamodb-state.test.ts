@@ -6,11 +6,11 @@ import {
   PutCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { deviceStateKey, ingest, type StateStore, TransientError } from '@fleetpipe/core'
+import { deviceStateKey, ingest, TransientError } from '@fleetpipe/core'
 import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
 import { mockClient } from 'aws-sdk-client-mock'
 import { describe, expect, it } from 'vitest'
-import { message, overTemperature as overTemperatureRules } from '../../core/test/_fixtures.ts'
+import { message, overTemperature as overTemperatureRules, racingLoads } from '../../core/test/_fixtures.ts'
 import { DynamoDbStateStore } from '../src/index.ts'
 import { NOW, noWait } from './_fixtures.ts'
 
@@ -239,20 +239,7 @@ describe('two invocations racing on one device, against DynamoDB conditional wri
     const { mock, store } = setup()
     conditionalTable(mock)
     // Both load before either saves, as two Lambdas on one device might.
-    let loads = 0
-    let release: () => void = () => {}
-    const bothLoaded = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const racing: StateStore = {
-      async load(keys) {
-        const loaded = await store.load(keys)
-        if (++loads === 2) release()
-        if (loads <= 2) await bothLoaded
-        return loaded as never
-      },
-      save: (entries) => store.save(entries),
-    }
+    const racing = racingLoads(store)
     const reading = (seq: number, temperature: number) =>
       message({ v: 1, deviceId: 'esp32-0001', ts: NOW - 60_000 + seq * 1_000, seq, metrics: { temperature } })
     const a = { ...memoryDeps(new ManualClock(NOW)), state: racing }

@@ -1,4 +1,4 @@
-import { type InboundMessage, parseRules, type TelemetryInput } from '../src/index.ts'
+import { type InboundMessage, parseRules, type StateStore, type TelemetryInput } from '../src/index.ts'
 
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -37,3 +37,24 @@ export const overTemperature = parseRules([
     command: { name: 'safe-mode' },
   },
 ])
+
+/**
+ * The state store as two invocations racing on one device see it: the first two loads wait for
+ * each other, so both load before either saves.
+ */
+export function racingLoads(store: StateStore): StateStore {
+  let loads = 0
+  let release: () => void = () => {}
+  const bothLoaded = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  return {
+    async load(keys) {
+      const loaded = await store.load(keys)
+      if (++loads === 2) release()
+      if (loads <= 2) await bothLoaded
+      return loaded as never
+    },
+    save: (entries) => store.save(entries),
+  }
+}

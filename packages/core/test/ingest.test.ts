@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  ingest,
-  parseRules,
-  type StateStore,
-  TransientError,
-  WINDOW,
-  type WriteOutcome,
-} from '../src/index.ts'
+import { ingest, parseRules, TransientError, WINDOW, type WriteOutcome } from '../src/index.ts'
 import { ManualClock, MemoryStateStore, memoryDeps } from '../src/memory.ts'
-import { message, NOW, overTemperature, reading } from './_fixtures.ts'
+import { message, NOW, overTemperature, racingLoads, reading } from './_fixtures.ts'
 
 const rules = overTemperature
 
@@ -198,21 +191,8 @@ describe('ingest: failures are per record and retryable', () => {
 
   it('lets only one of two concurrent invocations open the alert', async () => {
     const shared = new MemoryStateStore()
-    // Both invocations load before either saves, as two Lambdas on one device might.
-    let loads = 0
-    let release: () => void = () => {}
-    const bothLoaded = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const racing: StateStore = {
-      async load(keys) {
-        const loaded = await shared.load(keys)
-        if (++loads === 2) release()
-        if (loads <= 2) await bothLoaded
-        return loaded as never
-      },
-      save: (entries) => shared.save(entries),
-    }
+    // Both load before either saves, as two Lambdas on one device might.
+    const racing = racingLoads(shared)
     const a = { ...memoryDeps(new ManualClock(NOW)), state: racing }
     const b = { ...memoryDeps(new ManualClock(NOW)), state: racing }
     await Promise.all([
