@@ -204,7 +204,6 @@ const heartbeat: Detector<RuleOf<'heartbeat'>> = {
   limit: (rule) => rule.after,
   describe(rule, value, active) {
     if (!active) return 'the device is heard from again'
-    if (value < 0) return 'the device went offline (last will)'
     return `no telemetry for ${formatDuration(Math.round(value / 1000) * 1000)} (expected within ${formatDuration(rule.after)})`
   },
 }

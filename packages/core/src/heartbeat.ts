@@ -6,7 +6,6 @@
  * clock runs behind looks quiet sooner: keep `after` well above the fleet's clock error.
  */
 import { type AlertState, settle } from './alerts.ts'
-import { formatDuration } from './duration.ts'
 import type { RuleOf } from './rules.ts'
 
 type HeartbeatRule = RuleOf<'heartbeat'>
@@ -17,8 +16,8 @@ export function checkSilence(draft: AlertState, rule: HeartbeatRule, deviceId: s
   if (draft.open || heard <= 0) return
   const silent = now - heard
   if (silent < rule.after) return
-  const message = `no telemetry for ${formatDuration(roundToSeconds(silent))} (expected within ${formatDuration(rule.after)})`
-  settle(draft, rule, deviceId, now, true, silent, undefined, message)
+  // The heartbeat detector says it: no telemetry for {silent} (expected within {after}).
+  settle(draft, rule, deviceId, now, true, silent)
 }
 
 /** A birth message clears the alert; a last will opens it, when the rule says `offline`. */
@@ -37,8 +36,4 @@ export function hearStatus(
   } else if (rule.offline && !draft.open) {
     settle(draft, rule, deviceId, ts, true, 0, undefined, 'the device went offline (last will)')
   }
-}
-
-function roundToSeconds(ms: number): number {
-  return Math.round(ms / 1000) * 1000
 }

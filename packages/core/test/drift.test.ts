@@ -4,6 +4,7 @@ import {
   DriftWatch,
   driftStateKey,
   driftTally,
+  emptyCounts,
   type InboundMessage,
   type IngestResult,
   ingest,
@@ -226,16 +227,7 @@ describe('DriftWatch', () => {
     const empty: IngestResult = {
       records: [],
       transitions: [],
-      counts: {
-        received: 0,
-        stored: 0,
-        duplicates: 0,
-        quarantined: 0,
-        failed: 0,
-        statuses: 0,
-        alerts: 0,
-        commands: 0,
-      },
+      counts: emptyCounts(),
     }
     expect(await drift.observe([], empty)).toEqual([])
     expect(deps.state.entries.size).toBe(0)
