@@ -1,6 +1,7 @@
 /** The embedded MQTT broker for local runs: aedes on 127.0.0.1. */
 import { createServer, type Server } from 'node:net'
 import { Aedes } from 'aedes'
+import { FleetPersistence } from './broker-persistence.ts'
 
 export interface EmbeddedBroker {
   url: string
@@ -8,10 +9,19 @@ export interface EmbeddedBroker {
   close(): Promise<void>
 }
 
+const MAX_IN_FLIGHT = 20_000
+
 /** Starts aedes on the port asked for (0 for any free port). */
 export async function startBroker(options: { port: number; host?: string }): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1'
-  const aedes = await Aedes.createBroker()
+  const aedes = await Aedes.createBroker({
+    persistence: new FleetPersistence(),
+    // Deliveries in flight before aedes queues the rest (default 100). Its queue is an array
+    // shifted once per delivery, so behind a busy subscriber (the bridge while it commits) a
+    // fleet's worth of queued publishes costs time in proportion to its length, for every message.
+    // Bounded still: what is in flight to the bridge must stay well under MQTT's 65,535 packet ids.
+    concurrency: MAX_IN_FLIGHT,
+  })
   const server = createServer(aedes.handle)
   try {
     await listen(server, options.port, host)

@@ -53,6 +53,8 @@ export interface Summary {
 
 /** How often the heartbeat sweep looks for silent devices. */
 const SWEEP_EVERY_MS = 15_000
+/** How often the embedded store reclaims what state updates leave behind (a few ms per 10,000 devices). */
+const MAINTAIN_EVERY_MS = 10_000
 
 /** Resolves when the run is over; `stop` ends it early (what Ctrl-C does). */
 export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
@@ -137,6 +139,10 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       io.err(`sweep: ${error.message}`),
     )
     cleanup.push(() => sweeper.stop())
+    const maintenance = setInterval(() => {
+      db.maintain().catch((error: Error) => io.err(`store: ${error.message}`))
+    }, MAINTAIN_EVERY_MS)
+    cleanup.push(async () => clearInterval(maintenance))
     const through = config.cloud === 'local' ? '' : `, through ${CLOUD_PATHS[config.cloud]}`
     io.err(`bridge  subscribed to fleet/+/telemetry and fleet/+/status, ${rules.length} rules${through}`)
     const watcher = watchDatasets(retraining.blobs, retraining.retrain, {

@@ -1,6 +1,7 @@
 /** Opens fleetpipe's database: PostgreSQL over `pg` when given a URL, else embedded PGlite. */
 import { mkdir } from 'node:fs/promises'
 import type { PGlite } from '@electric-sql/pglite'
+import { CachedStateStore, type StateStore } from '@fleetpipe/core'
 import pg from 'pg'
 import { PostgresAlertSink } from './alert-sink.ts'
 import { migrate } from './migrations.ts'
@@ -20,7 +21,7 @@ export interface DatabaseOptions {
 export interface Database {
   sql: Sql
   telemetry: PostgresTelemetryStore
-  state: PostgresStateStore
+  state: StateStore
   quarantine: PostgresQuarantine
   alerts: PostgresAlertSink
   queries: Queries
@@ -28,6 +29,12 @@ export interface Database {
   pglite?: PGlite
   /** For people: where the data lives. */
   location: string
+  /**
+   * Reclaims the space updates leave behind in the state and alert tables. PostgreSQL's autovacuum
+   * does it on a server; PGlite has no background workers, so a long `fleetpipe dev` calls this
+   * now and then (a no-op on a server).
+   */
+  maintain(): Promise<void>
   close(): Promise<void>
 }
 
@@ -55,12 +62,17 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
   return {
     sql,
     telemetry: new PostgresTelemetryStore(sql),
-    state: new PostgresStateStore(sql),
+    // PGlite's files belong to this process alone (dev refuses to share them), so its state reads
+    // come from memory after the first; the version checks still run in the database.
+    state: pglite ? new CachedStateStore(new PostgresStateStore(sql)) : new PostgresStateStore(sql),
     quarantine: new PostgresQuarantine(sql),
     alerts: new PostgresAlertSink(sql),
     queries: new Queries(sql),
     pglite,
     location,
+    maintain: async () => {
+      if (pglite) await sql.query('VACUUM state, alerts, alert_events')
+    },
     close: () => sql.close(),
   }
 }
