@@ -5,8 +5,9 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import { type Context, detectorOf, type Memory, noModels, type Observation } from './detectors.ts'
+import { type Context, detect, detectorOf, type Memory, noModels, type Observation } from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
+import { type PlannedRule, planOf } from './rule-plan.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
 
 export interface Alert {
@@ -81,13 +82,32 @@ export function observe(
   metrics: Record<string, number>,
   context: Context = noModels,
 ): void {
-  if (ts <= draft.watermark) return
+  const plan = planOf(rule)
+  const value = plan.metric === undefined ? 0 : metrics[plan.metric]
+  // A reading without the rule's metric says nothing to it.
+  if (value === undefined) return
+  observePlanned(draft, plan, deviceId, ts, value, metrics, context)
+}
+
+/**
+ * `observe` for a planned rule, given the reading's value of its metric (found present). Answers
+ * whether it put a transition in the outbox.
+ */
+export function observePlanned(
+  draft: AlertState,
+  plan: PlannedRule,
+  deviceId: string,
+  ts: number,
+  value: number,
+  metrics: Record<string, number>,
+  context: Context,
+): boolean {
+  if (ts <= draft.watermark) return false
   // A state saved before its rule kind kept memory.
   if (draft.n === undefined) Object.assign(draft, { n: 0, x: 0, t: 0, m: 0, v: 0 })
-  const detector = detectorOf(rule)
-  if (!detector.observe(rule, draft, ts, metrics, draft.open !== undefined, context, seen)) return
+  if (!detect(plan, draft, ts, value, metrics, draft.open !== undefined, context, seen)) return false
   draft.watermark = ts
-  settle(draft, rule, deviceId, ts, seen.holds, seen.value, context)
+  return settlePlanned(draft, plan, deviceId, ts, seen.holds, seen.value, context)
 }
 
 /** `observe` for one metric's value: what rule tests and fixtures mostly need. */
@@ -109,35 +129,89 @@ export function settle(
   context: Context = noModels,
   message?: string,
 ): void {
+  settlePlanned(draft, planOf(rule), deviceId, ts, holds, value, context, message)
+}
+
+/**
+ * `settle` for a planned rule; answers whether it put a transition in the outbox. Mostly the
+ * condition does not hold and no alert is open: that case stays here, small enough for V8 to
+ * inline into the rules loop; the rest goes on in functions of their own.
+ */
+function settlePlanned(
+  draft: AlertState,
+  plan: PlannedRule,
+  deviceId: string,
+  ts: number,
+  holds: boolean,
+  value: number,
+  context: Context,
+  message?: string,
+): boolean {
   const { open } = draft
   if (!open) {
-    if (!holds) {
-      draft.since = undefined
-      return
-    }
-    draft.since ??= ts
-    if (rule.for && ts - draft.since < rule.for) return
-    if (rule.cooldown && draft.clearedAt !== undefined && ts - draft.clearedAt < rule.cooldown) return
+    if (holds) return holdsWhileClosed(draft, plan, deviceId, ts, value, context, message)
     draft.since = undefined
-    openAlert(draft, rule, deviceId, ts, value, context, message)
-  } else if (holds) {
-    draft.quiet = undefined
-    const escalate = rule.escalate
-    if (escalate && ts - open.openedAt >= escalate.after && rank(escalate.severity) > rank(open.severity)) {
-      const escalated = { ...open, severity: escalate.severity }
-      draft.open = escalated
-      const text = `${describe(rule, value, true, draft)}; open ${Math.round((ts - open.openedAt) / 1000)}s`
-      draft.outbox = [...draft.outbox, transition('escalated', escalated, ts, value, text)]
-    }
-  } else {
-    draft.quiet ??= ts
-    if (rule.clearFor && ts - draft.quiet < rule.clearFor) return
-    draft.open = undefined
-    draft.quiet = undefined
-    draft.clearedAt = ts
-    const text = message ?? describe(rule, value, false, draft)
-    draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, text)]
+    return false
   }
+  return holds
+    ? holdsWhileOpen(draft, plan, open, ts, value)
+    : goneWhileOpen(draft, plan, open, ts, value, message)
+}
+
+/** The condition holds and no alert is open: opens one, after `for` and outside a cooldown. */
+function holdsWhileClosed(
+  draft: AlertState,
+  plan: PlannedRule,
+  deviceId: string,
+  ts: number,
+  value: number,
+  context: Context,
+  message: string | undefined,
+): boolean {
+  draft.since ??= ts
+  if (plan.forMs && ts - draft.since < plan.forMs) return false
+  if (plan.cooldownMs && draft.clearedAt !== undefined && ts - draft.clearedAt < plan.cooldownMs) return false
+  draft.since = undefined
+  openAlert(draft, plan.rule, deviceId, ts, value, context, message)
+  return true
+}
+
+/** The condition holds and the alert is open: escalates it, once open `escalate.after`. */
+function holdsWhileOpen(
+  draft: AlertState,
+  plan: PlannedRule,
+  open: Alert,
+  ts: number,
+  value: number,
+): boolean {
+  draft.quiet = undefined
+  const escalate = plan.escalate
+  if (!escalate || ts - open.openedAt < escalate.after || rank(escalate.severity) <= rank(open.severity))
+    return false
+  const escalated = { ...open, severity: escalate.severity }
+  draft.open = escalated
+  const text = `${describe(plan.rule, value, true, draft)}; open ${Math.round((ts - open.openedAt) / 1000)}s`
+  draft.outbox = [...draft.outbox, transition('escalated', escalated, ts, value, text)]
+  return true
+}
+
+/** The condition is gone and the alert is open: clears it, once gone `clearFor`. */
+function goneWhileOpen(
+  draft: AlertState,
+  plan: PlannedRule,
+  open: Alert,
+  ts: number,
+  value: number,
+  message: string | undefined,
+): boolean {
+  draft.quiet ??= ts
+  if (plan.clearForMs && ts - draft.quiet < plan.clearForMs) return false
+  draft.open = undefined
+  draft.quiet = undefined
+  draft.clearedAt = ts
+  const text = message ?? describe(plan.rule, value, false, draft)
+  draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, text)]
+  return true
 }
 
 function openAlert(

@@ -45,6 +45,15 @@ export interface DecodeOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 
 export function decode(message: InboundMessage, options: DecodeOptions): DecodedRecord[] {
+  const decoded = decodeMessage(message, options)
+  return Array.isArray(decoded) ? decoded : [{ kind: 'reading', reading: decoded }]
+}
+
+/**
+ * `decode` as ingest calls it: the common case — one valid reading — comes back as the Reading
+ * itself, anything else as its records. Spares the hot path an array and a record per message.
+ */
+export function decodeMessage(message: InboundMessage, options: DecodeOptions): Reading | DecodedRecord[] {
   const bytes = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload
   const route = parseTopic(message.topic)
   if (!route || route.channel === 'commands') {
@@ -124,7 +133,7 @@ export function decode(message: InboundMessage, options: DecodeOptions): Decoded
   }
   const outOfRange = checkTimestamp(reading.ts, options)
   if (outOfRange) return refuse(message, bytes, 'timestamp_out_of_range', 'ts', outOfRange, reading.deviceId)
-  return [{ kind: 'reading', reading }]
+  return reading
 }
 
 /** The batched form: the envelope must be valid; each reading stands or falls on its own. */

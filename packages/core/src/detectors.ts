@@ -6,6 +6,7 @@
  */
 import { formatDuration } from './duration.ts'
 import { type Model, scoreReading } from './model.ts'
+import type { PlannedRule } from './rule-plan.ts'
 import type { Rule, RuleKind, RuleOf } from './rules.ts'
 
 /**
@@ -34,33 +35,70 @@ export interface Observation {
   value: number
 }
 
+/**
+ * Reads a reading for a rule: updates the memory, says in `out` whether the condition holds; false
+ * when the reading says nothing to the rule (no model to score it with). `value` is the reading's
+ * value of the rule's metric, which the caller has found present (unused by rules with no metric).
+ * One function switching on the kind rather than a method per kind: the call stays monomorphic and
+ * the detectors can be inlined into the hot loop.
+ */
+export function detect(
+  plan: PlannedRule,
+  memory: Memory,
+  ts: number,
+  value: number,
+  metrics: Record<string, number>,
+  active: boolean,
+  context: Context,
+  out: Observation,
+): boolean {
+  // The plan's kind, not the rule's: every plan has the same shape, rules do not.
+  switch (plan.kind) {
+    case 'threshold':
+      return threshold(plan.rule as RuleOf<'threshold'>, value, active, out)
+    case 'rate':
+      return rate(plan.rule as RuleOf<'rate'>, memory, ts, value, out)
+    case 'zscore': {
+      const rule = plan.rule as RuleOf<'zscore'>
+      const limit = active ? (rule.clear ?? rule.z * 0.75) : rule.z
+      deviation(memory, value, plan.decay, rule.warmup, limit, 'both', rule.halfLife, out)
+      return true
+    }
+    case 'spike': {
+      const rule = plan.rule as RuleOf<'spike'>
+      deviation(memory, value, plan.decay, rule.warmup, rule.z, rule.direction, SPIKE_REBASE_AFTER, out)
+      return true
+    }
+    case 'flatline':
+      return flatline(plan.rule as RuleOf<'flatline'>, memory, ts, value, out)
+    case 'heartbeat':
+      // t: the newest device time heard from the device. Any reading means it is alive.
+      if (ts > memory.t) memory.t = ts
+      out.holds = false
+      out.value = 0
+      return true
+    case 'model-score':
+      return modelScore(plan.rule as RuleOf<'model-score'>, memory, ts, metrics, active, context, out)
+  }
+}
+
+/** What an alert of a rule kind says about itself: built only when an alert changes. */
 interface Detector<R extends Rule> {
-  /** Reads a reading; false when it says nothing to this rule (e.g. lacks the metric). */
-  observe(
-    rule: R,
-    memory: Memory,
-    ts: number,
-    metrics: Record<string, number>,
-    active: boolean,
-    context: Context,
-    out: Observation,
-  ): boolean
   /** The boundary the alert reports as its threshold. */
   limit(rule: R, context: Context): number
-  /** For people, built only when an alert changes. */
+  /** For people. */
   describe(rule: R, value: number, active: boolean, memory: Memory): string
 }
 
-const threshold: Detector<RuleOf<'threshold'>> = {
-  observe(rule, _memory, _ts, metrics, active, _context, out) {
-    const value = metrics[rule.metric]
-    if (value === undefined) return false
-    const above = rule.above !== undefined
-    const limit = active ? (rule.clear ?? boundOf(rule)) : boundOf(rule)
-    out.holds = above ? (active ? value >= limit : value > limit) : active ? value <= limit : value < limit
-    out.value = value
-    return true
-  },
+function threshold(rule: RuleOf<'threshold'>, value: number, active: boolean, out: Observation): boolean {
+  const above = rule.above !== undefined
+  const limit = active ? (rule.clear ?? boundOf(rule)) : boundOf(rule)
+  out.holds = above ? (active ? value >= limit : value > limit) : active ? value <= limit : value < limit
+  out.value = value
+  return true
+}
+
+const thresholdText: Detector<RuleOf<'threshold'>> = {
   limit: (rule) => boundOf(rule),
   describe(rule, value, active, _memory) {
     if (!active) return `${rule.metric} ${value} is back past ${rule.clear ?? boundOf(rule)}`
@@ -73,20 +111,19 @@ function boundOf(rule: RuleOf<'threshold'>): number {
   return (rule.above ?? rule.below) as number
 }
 
-const rate: Detector<RuleOf<'rate'>> = {
-  observe(rule, memory, ts, metrics, _active, _context, out) {
-    const value = metrics[rule.metric]
-    if (value === undefined) return false
-    const first = memory.n === 0
-    const change = first || ts <= memory.t ? 0 : ((value - memory.x) / (ts - memory.t)) * rule.per
-    memory.n = 1
-    memory.x = value
-    memory.t = ts
-    out.holds =
-      (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
-    out.value = round(change)
-    return true
-  },
+function rate(rule: RuleOf<'rate'>, memory: Memory, ts: number, value: number, out: Observation): boolean {
+  const first = memory.n === 0
+  const change = first || ts <= memory.t ? 0 : ((value - memory.x) / (ts - memory.t)) * rule.per
+  memory.n = 1
+  memory.x = value
+  memory.t = ts
+  out.holds =
+    (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
+  out.value = round(change)
+  return true
+}
+
+const rateText: Detector<RuleOf<'rate'>> = {
   limit: (rule) => rule.rise ?? rule.fall ?? 0,
   describe(rule, value, active) {
     const per = formatDuration(rule.per)
@@ -96,14 +133,7 @@ const rate: Detector<RuleOf<'rate'>> = {
   },
 }
 
-const zscore: Detector<RuleOf<'zscore'>> = {
-  observe(rule, memory, _ts, metrics, active, _context, out) {
-    const value = metrics[rule.metric]
-    if (value === undefined) return false
-    const limit = active ? (rule.clear ?? rule.z * 0.75) : rule.z
-    deviation(memory, value, rule, limit, 'both', rule.halfLife, out)
-    return true
-  },
+const zscoreText: Detector<RuleOf<'zscore'>> = {
   limit: (rule) => rule.z,
   describe(rule, value, active, memory) {
     const usual = `usual ${round(memory.m)}, noise ± ${round(Math.sqrt(memory.v))}`
@@ -115,13 +145,7 @@ const zscore: Detector<RuleOf<'zscore'>> = {
 /** Three jumping readings in a row are a new level, not a spike. */
 const SPIKE_REBASE_AFTER = 3
 
-const spike: Detector<RuleOf<'spike'>> = {
-  observe(rule, memory, _ts, metrics, _active, _context, out) {
-    const value = metrics[rule.metric]
-    if (value === undefined) return false
-    deviation(memory, value, rule, rule.z, rule.direction, SPIKE_REBASE_AFTER, out)
-    return true
-  },
+const spikeText: Detector<RuleOf<'spike'>> = {
   limit: (rule) => rule.z,
   describe(rule, value, active, memory) {
     if (!active) return `${rule.metric} is back in line (z ${value})`
@@ -140,7 +164,9 @@ const spike: Detector<RuleOf<'spike'>> = {
 function deviation(
   memory: Memory,
   value: number,
-  { halfLife, warmup }: { halfLife: number; warmup: number },
+  /** The weight of a new reading at the rule's half-life: `1 - 2 ** (-1 / halfLife)`. */
+  decay: number,
+  warmup: number,
   limit: number,
   direction: 'both' | 'up' | 'down',
   rebaseAfter: number,
@@ -153,7 +179,7 @@ function deviation(
   out.holds = outlier && (direction === 'both' || (direction === 'up' ? z > 0 : z < 0))
   out.value = round(Math.max(-1e9, Math.min(1e9, z)))
   // A true running mean while warming up, then a fixed half-life.
-  const alpha = Math.max(1 - 2 ** (-1 / halfLife), 1 / (n + 1))
+  const alpha = Math.max(decay, 1 / (n + 1))
   if (n > 0 && !outlier && memory.t === 0) {
     const step = value - memory.x
     memory.v += alpha * ((step * step) / 2 - memory.v)
@@ -169,23 +195,28 @@ function deviation(
   memory.n = n + 1
 }
 
-const flatline: Detector<RuleOf<'flatline'>> = {
-  observe(rule, memory, ts, metrics, _active, _context, out) {
-    const value = metrics[rule.metric]
-    if (value === undefined) return false
-    // x: the value the run started with, t: when, n: readings in the run.
-    if (memory.n > 0 && Math.abs(value - memory.x) <= rule.tolerance) memory.n++
-    else {
-      memory.x = value
-      memory.t = ts
-      memory.n = 1
-    }
-    out.holds =
-      (rule.unchangedReadings !== undefined && memory.n >= rule.unchangedReadings) ||
-      (rule.unchangedFor !== undefined && ts - memory.t >= rule.unchangedFor)
-    out.value = value
-    return true
-  },
+function flatline(
+  rule: RuleOf<'flatline'>,
+  memory: Memory,
+  ts: number,
+  value: number,
+  out: Observation,
+): boolean {
+  // x: the value the run started with, t: when, n: readings in the run.
+  if (memory.n > 0 && Math.abs(value - memory.x) <= rule.tolerance) memory.n++
+  else {
+    memory.x = value
+    memory.t = ts
+    memory.n = 1
+  }
+  out.holds =
+    (rule.unchangedReadings !== undefined && memory.n >= rule.unchangedReadings) ||
+    (rule.unchangedFor !== undefined && ts - memory.t >= rule.unchangedFor)
+  out.value = value
+  return true
+}
+
+const flatlineText: Detector<RuleOf<'flatline'>> = {
   limit: (rule) => rule.unchangedReadings ?? rule.unchangedFor ?? 0,
   describe(rule, value, active, memory) {
     if (!active) return `${rule.metric} moves again (${value})`
@@ -193,14 +224,7 @@ const flatline: Detector<RuleOf<'flatline'>> = {
   },
 }
 
-const heartbeat: Detector<RuleOf<'heartbeat'>> = {
-  observe(_rule, memory, ts, _metrics, _active, _context, out) {
-    // t: the newest device time heard from the device. Any reading means it is alive.
-    if (ts > memory.t) memory.t = ts
-    out.holds = false
-    out.value = 0
-    return true
-  },
+const heartbeatText: Detector<RuleOf<'heartbeat'>> = {
   limit: (rule) => rule.after,
   describe(rule, value, active) {
     if (!active) return 'the device is heard from again'
@@ -208,18 +232,27 @@ const heartbeat: Detector<RuleOf<'heartbeat'>> = {
   },
 }
 
-const modelScore: Detector<RuleOf<'model-score'>> = {
-  observe(rule, memory, ts, metrics, active, context, out) {
-    const model = context.models.get(rule.deviceType)
-    if (!model) return false
-    const score = scoreReading(model, metrics, ts)
-    if (score === undefined) return false
-    const limit = rule.above ?? model.threshold
-    out.holds = active ? score >= limit * 0.9 : score > limit
-    out.value = round(score)
-    memory.x = out.value
-    return true
-  },
+function modelScore(
+  rule: RuleOf<'model-score'>,
+  memory: Memory,
+  ts: number,
+  metrics: Record<string, number>,
+  active: boolean,
+  context: Context,
+  out: Observation,
+): boolean {
+  const model = context.models.get(rule.deviceType)
+  if (!model) return false
+  const score = scoreReading(model, metrics, ts)
+  if (score === undefined) return false
+  const limit = rule.above ?? model.threshold
+  out.holds = active ? score >= limit * 0.9 : score > limit
+  out.value = round(score)
+  memory.x = out.value
+  return true
+}
+
+const modelScoreText: Detector<RuleOf<'model-score'>> = {
   limit: (rule, context) => rule.above ?? context.models.get(rule.deviceType)?.threshold ?? 0,
   describe(rule, value, active) {
     if (!active) return `the ${rule.deviceType} model scores the device normal again (${value})`
@@ -228,13 +261,13 @@ const modelScore: Detector<RuleOf<'model-score'>> = {
 }
 
 const detectors: { [K in RuleKind]: Detector<RuleOf<K>> } = {
-  threshold,
-  rate,
-  zscore,
-  spike,
-  flatline,
-  heartbeat,
-  'model-score': modelScore,
+  threshold: thresholdText,
+  rate: rateText,
+  zscore: zscoreText,
+  spike: spikeText,
+  flatline: flatlineText,
+  heartbeat: heartbeatText,
+  'model-score': modelScoreText,
 }
 
 export function detectorOf<R extends Rule>(rule: R): Detector<R> {

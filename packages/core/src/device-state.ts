@@ -3,11 +3,12 @@
  * state of each rule watching it. O(1) in the device's readings, loaded once per batch, changed on a
  * draft, and saved with a version check.
  */
-import { type AlertState, type AlertTransition, emptyAlertState, observe } from './alerts.ts'
-import { type Context, noModels } from './detectors.ts'
+import { type AlertState, type AlertTransition, emptyAlertState, observePlanned } from './alerts.ts'
+import type { Context } from './detectors.ts'
 import { hearStatus } from './heartbeat.ts'
 import type { StatusUpdate } from './ports.ts'
-import { type Rule, rulesFor } from './rules.ts'
+import { planFor } from './rule-plan.ts'
+import type { Rule, RuleOf } from './rules.ts'
 import { newWindow, type SeenWindow, see, type Verdict } from './seen.ts'
 import type { Reading } from './wire.ts'
 
@@ -15,12 +16,33 @@ export interface DeviceState {
   seen?: SeenWindow
   /** By rule id. */
   rules: Record<string, AlertState>
-  /** Wall-clock time the outboxes last went from empty to holding transitions. */
+  /**
+   * Wall-clock time the outboxes last went from empty to holding transitions. Every saved state
+   * has it set exactly while an outbox holds transitions: ingest sets it before saving them, and
+   * delivery clears it with the last one.
+   */
   pendingSince?: number
 }
 
 export const DEVICE_STATE_PREFIX = 'device/'
-export const deviceStateKey = (deviceId: string) => `${DEVICE_STATE_PREFIX}${deviceId}`
+
+/**
+ * The StateStore key of a device's state. Asked for every device of every batch, so remembered:
+ * the same string each time, which a store's lookups flatten and hash once, rather than a new
+ * concatenation per batch. Bounded: when full, it starts over.
+ */
+export function deviceStateKey(deviceId: string): string {
+  let key = stateKeys.get(deviceId)
+  if (key === undefined) {
+    if (stateKeys.size >= MAX_REMEMBERED_KEYS) stateKeys.clear()
+    key = `${DEVICE_STATE_PREFIX}${deviceId}`
+    stateKeys.set(deviceId, key)
+  }
+  return key
+}
+
+const MAX_REMEMBERED_KEYS = 100_000
+const stateKeys = new Map<string, string>()
 
 /**
  * The state to change for this invocation: the loaded value itself, which the StateStore hands over
@@ -41,39 +63,52 @@ export function seeReading(draft: DeviceState, reading: Reading): Verdict {
 
 /**
  * Applies the device's stored readings to each rule watching it, in device-time order, then its
- * status messages (birth and last will) to its heartbeat rules.
+ * status messages (birth and last will) to its heartbeat rules. Answers how many transitions it put
+ * in the outboxes, so the caller need not look through every outbox to know.
  */
 export function applyRules(
   draft: DeviceState,
   deviceId: string,
   readings: readonly Reading[],
   rules: readonly Rule[],
-  context: Context = noModels,
-  statuses: readonly StatusUpdate[] = [],
-) {
-  if (readings.length === 0 && statuses.length === 0) return
+  context: Context,
+  statuses: readonly StatusUpdate[] | undefined,
+): number {
+  if (readings.length === 0 && statuses === undefined) return 0
   const ordered = isSorted(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts)
-  for (const rule of rulesFor(rules, deviceId)) {
+  let added = 0
+  for (const plan of planFor(rules, deviceId)) {
     // No champion model for the type yet: the rule has nothing to score with.
-    if (rule.kind === 'model-score' && !context.models.has(rule.deviceType)) continue
-    const metric = 'metric' in rule ? rule.metric : undefined
-    let state = draft.rules[rule.id]
-    for (const reading of ordered) {
-      if (state && reading.ts <= state.watermark) continue
-      if (metric !== undefined && reading.metrics[metric] === undefined) continue
-      state ??= draft.rules[rule.id] = emptyAlertState()
-      observe(state, rule, deviceId, reading.ts, reading.metrics, context)
+    if (plan.modelType !== undefined && !context.models.has(plan.modelType)) continue
+    const metric = plan.metric
+    let state: AlertState | undefined
+    for (let i = 0; i < ordered.length; i++) {
+      const reading = ordered[i] as Reading
+      // The reading's own fields first: a rule's state is only touched for a reading it reads.
+      const value = metric === undefined ? 0 : reading.metrics[metric]
+      if (value === undefined) continue
+      state ??= draft.rules[plan.id] ??= emptyAlertState()
+      if (observePlanned(state, plan, deviceId, reading.ts, value, reading.metrics, context)) added++
     }
-    if (rule.kind === 'heartbeat') {
+    if (plan.kind === 'heartbeat' && statuses !== undefined && statuses.length > 0) {
+      state ??= draft.rules[plan.id] ??= emptyAlertState()
+      const before = state.outbox.length
       for (const status of statuses) {
-        state ??= draft.rules[rule.id] = emptyAlertState()
-        hearStatus(state, rule, deviceId, status.state, status.ts ?? status.receivedAt)
+        const heard = status.ts ?? status.receivedAt
+        hearStatus(state, plan.rule as RuleOf<'heartbeat'>, deviceId, status.state, heard)
       }
+      added += state.outbox.length - before
     }
   }
+  return added
 }
 
+/**
+ * Whether any outbox holds transitions, in a state as saved (see `pendingSince`): a state without
+ * `pendingSince` holds none, and its rules' states need not be touched to know it.
+ */
 export function hasPendingTransitions(state: DeviceState): boolean {
+  if (state.pendingSince === undefined) return false
   for (const id in state.rules) if ((state.rules[id] as AlertState).outbox.length > 0) return true
   return false
 }

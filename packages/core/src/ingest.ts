@@ -8,7 +8,7 @@
  * check) → deliver alert transitions and commands from the saved outboxes.
  */
 import type { AlertTransition } from './alerts.ts'
-import { type DecodedRecord, decode, type InboundMessage } from './decode.ts'
+import { type DecodedRecord, decodeMessage, type InboundMessage } from './decode.ts'
 import { type Context, noModels } from './detectors.ts'
 import {
   applyRules,
@@ -99,6 +99,15 @@ interface Readings {
 
 const noReadings = (): Readings => ({ items: [], results: [] })
 
+/** Adds a reading to its device's group. */
+function addTo(byDevice: Map<string, Readings>, reading: Reading, result: RecordResult) {
+  const group = byDevice.get(reading.deviceId)
+  if (group) {
+    group.items.push(reading)
+    group.results.push(result)
+  } else byDevice.set(reading.deviceId, { items: [reading], results: [result] })
+}
+
 interface Device {
   id: string
   key: string
@@ -107,9 +116,14 @@ interface Device {
   /** Version of the state the draft was made from. */
   version: number
   /** The readings this invocation stored that the rules have yet to see. */
-  forRules: Reading[]
+  forRules: readonly Reading[]
   /** Transitions already in the outbox as loaded: another invocation's to deliver, unless stale. */
   inherited: ReadonlySet<AlertTransition>
+  /**
+   * Transitions this invocation put in the outboxes. With `inherited`, it tells whether any outbox
+   * holds transitions without looking through every rule's.
+   */
+  added: number
 }
 
 const MAX_ATTEMPTS = 3
@@ -132,21 +146,20 @@ export async function ingest(
   const refused: Pending<QuarantineEntry>[] = []
 
   for (let index = 0; index < messages.length; index++) {
-    for (const record of decode(messages[index] as InboundMessage, decodeOptions)) {
+    const decoded = decodeMessage(messages[index] as InboundMessage, decodeOptions)
+    if (!Array.isArray(decoded)) {
+      // The common case: one valid reading.
+      const result = readingResult(index)
+      records.push(result)
+      addTo(byDevice, decoded, result)
+      continue
+    }
+    for (const record of decoded) {
       const result = classify(record, index)
       records.push(result)
       if (record.kind === 'quarantined') refused.push({ result, item: record.entry })
       else if (record.kind === 'status') statuses.push({ result, item: record.status })
-      else {
-        const id = record.reading.deviceId
-        let group = byDevice.get(id)
-        if (!group) {
-          group = noReadings()
-          byDevice.set(id, group)
-        }
-        group.items.push(record.reading)
-        group.results.push(result)
-      }
+      else addTo(byDevice, record.reading, result)
     }
   }
 
@@ -178,11 +191,16 @@ async function ingestReadings(
   options: IngestOptions,
   now: number,
 ): Promise<AlertTransition[]> {
-  const [loaded, context] = await Promise.all([
-    loadDevices([...byDevice], deps.state),
+  const ids: string[] = []
+  const groups: Readings[] = []
+  byDevice.forEach((readings, id) => {
+    ids.push(id)
+    groups.push(readings)
+  })
+  const [pending, context] = await Promise.all([
+    loadDevices(ids, groups, deps.state),
     contextFor(options.rules, deps.models),
   ])
-  const pending = loaded
 
   const fresh = noReadings()
   const unknown = noReadings()
@@ -221,7 +239,14 @@ async function ingestReadings(
     deps.state,
     now,
     (device) =>
-      applyRules(device.draft, device.id, device.forRules, options.rules, context, heard.get(device.id)),
+      applyRules(
+        device.draft,
+        device.id,
+        device.forRules,
+        options.rules,
+        context,
+        heard.size === 0 ? undefined : heard.get(device.id),
+      ),
     // Another invocation moved the device on: what it has seen already, it has applied to the rules already.
     (device) => {
       device.forRules = storedBy(device).filter((r) => seeReading(device.draft, r) !== 'duplicate')
@@ -233,12 +258,13 @@ async function ingestReadings(
 /**
  * Applies `apply` to each device's draft and saves the drafts with a version check; a device whose
  * state another invocation changed meanwhile is loaded again, `reapply`-ed, and tried again.
+ * `apply` answers how many transitions it put in the draft's outboxes.
  */
 async function commit(
   devices: Device[],
   state: StateStore,
   now: number,
-  apply: (device: Device) => void,
+  apply: (device: Device) => number,
   reload?: (device: Device) => void,
 ): Promise<Device[]> {
   const saved: Device[] = []
@@ -248,9 +274,8 @@ async function commit(
       throw new StateConflictError(`device state kept changing, e.g. ${pending[0]?.key}`)
     }
     for (const device of pending) {
-      apply(device)
-      if (device.draft.pendingSince === undefined && hasPendingTransitions(device.draft))
-        device.draft.pendingSince = now
+      device.added = apply(device)
+      if (device.draft.pendingSince === undefined && holdsTransitions(device)) device.draft.pendingSince = now
     }
     const conflicts = new Set(
       await state.save(pending.map((d) => ({ key: d.key, value: d.draft, expectedVersion: d.version }))),
@@ -260,8 +285,8 @@ async function commit(
       device.version++
       saved.push(device)
     }
-    pending = await loadDevices(
-      pending.filter((d) => conflicts.has(d.key)).map((d) => [d.id, d.readings]),
+    pending = await reloadDevices(
+      pending.filter((d) => conflicts.has(d.key)),
       state,
     )
     if (reload) for (const device of pending) reload(device)
@@ -283,7 +308,8 @@ export async function sweep(
   if (rules.length === 0 || deviceIds.length === 0) return []
   const now = deps.clock.now()
   const devices = await loadDevices(
-    deviceIds.map((id) => [id, noReadings()]),
+    deviceIds,
+    deviceIds.map(() => noReadings()),
     deps.state,
   )
   const silent = (device: Device) =>
@@ -294,11 +320,15 @@ export async function sweep(
   // The sweep also delivers what a crashed invocation left in an outbox.
   const due = devices.filter((d) => silent(d) || isStale(d.draft, now))
   const saved = await commit(due, deps.state, now, (device) => {
+    let added = 0
     for (const rule of rules) {
       const state = device.draft.rules[rule.id]
       if (!state || !selects(rule, device.id)) continue
+      const before = state.outbox.length
       checkSilence(state, rule, device.id, now)
+      added += state.outbox.length - before
     }
+    return added
   })
   return deliver(saved, deps, now)
 }
@@ -348,25 +378,53 @@ async function contextFor(rules: readonly Rule[], models: ModelSource | undefine
 
 const NONE: ReadonlySet<AlertTransition> = new Set()
 
-async function loadDevices(groups: [string, Readings][], state: StateStore): Promise<Device[]> {
-  if (groups.length === 0) return []
-  const keys = groups.map(([id]) => deviceStateKey(id))
+async function loadDevices(ids: readonly string[], groups: Readings[], state: StateStore): Promise<Device[]> {
+  if (ids.length === 0) return []
+  const keys = ids.map(deviceStateKey)
   const loaded = await state.load<DeviceState>(keys)
-  return groups.map(([id, readings], i) => {
+  const devices: Device[] = []
+  for (let i = 0; i < ids.length; i++) {
     const key = keys[i] as string
     const saved = loaded.get(key)
     const draft = draftOf(saved?.value)
     const inherited = hasPendingTransitions(draft) ? new Set(pendingTransitions(draft)) : NONE
-    return { id, key, readings, draft, version: saved?.version ?? 0, forRules: [], inherited }
-  })
+    devices.push({
+      id: ids[i] as string,
+      key,
+      readings: groups[i] as Readings,
+      draft,
+      version: saved?.version ?? 0,
+      forRules: [],
+      inherited,
+      added: 0,
+    })
+  }
+  return devices
 }
 
-function storedBy({ readings }: Device): Reading[] {
-  const stored: Reading[] = []
-  for (let i = 0; i < readings.items.length; i++) {
-    if ((readings.results[i] as RecordResult).outcome === 'stored') stored.push(readings.items[i] as Reading)
+/** The devices' states loaded again, after another invocation changed them. */
+function reloadDevices(devices: Device[], state: StateStore): Promise<Device[]> {
+  return loadDevices(
+    devices.map((d) => d.id),
+    devices.map((d) => d.readings),
+    state,
+  )
+}
+
+/** Whether any of the device's outboxes holds transitions: inherited ones, or ones it added. */
+function holdsTransitions(device: Device): boolean {
+  return device.added > 0 || device.inherited.size > 0
+}
+
+function storedBy({ readings }: Device): readonly Reading[] {
+  const { items, results } = readings
+  let stored: Reading[] | undefined
+  for (let i = 0; i < items.length; i++) {
+    if ((results[i] as RecordResult).outcome === 'stored') stored?.push(items[i] as Reading)
+    // Mostly every reading is stored, and the group itself is the answer: copy only when one is not.
+    else stored ??= items.slice(0, i)
   }
-  return stored
+  return stored ?? items
 }
 
 /**
@@ -379,7 +437,7 @@ async function deliver(devices: Device[], deps: IngestDeps, now: number): Promis
   const due: Device[] = []
   const transitions: AlertTransition[] = []
   for (const device of devices) {
-    if (!hasPendingTransitions(device.draft)) continue
+    if (!holdsTransitions(device)) continue
     const stale = isStale(device.draft, now) && device.inherited.size > 0
     const mine = pendingTransitions(device.draft).filter((t) => stale || !device.inherited.has(t))
     if (mine.length === 0) continue
@@ -415,8 +473,8 @@ async function deliver(devices: Device[], deps: IngestDeps, now: number): Promis
     )
     // Changed meanwhile: take the delivered transitions out of the state as it now is. Failing that,
     // they stay and go again once stale: at least once.
-    pending = await loadDevices(
-      pending.filter((d) => conflicts.has(d.key)).map((d) => [d.id, d.readings]),
+    pending = await reloadDevices(
+      pending.filter((d) => conflicts.has(d.key)),
       deps.state,
     )
   }
@@ -463,7 +521,7 @@ async function settle<T>(group: Pending<T>[], call: (items: T[]) => Promise<void
 function classify(record: DecodedRecord, message: number): RecordResult {
   switch (record.kind) {
     case 'reading':
-      return { message, kind: 'reading', outcome: 'failed' }
+      return readingResult(message)
     case 'status':
       return { message, kind: 'status', outcome: 'failed' }
     case 'quarantined': {
@@ -478,6 +536,11 @@ function classify(record: DecodedRecord, message: number): RecordResult {
       }
     }
   }
+}
+
+/** A reading's result, failed until settled. */
+function readingResult(message: number): RecordResult {
+  return { message, kind: 'reading', outcome: 'failed' }
 }
 
 function fail(result: RecordResult, error: unknown) {

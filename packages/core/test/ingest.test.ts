@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { ingest, parseRules, TransientError, WINDOW, type WriteOutcome } from '../src/index.ts'
+import {
+  type DeviceState,
+  ingest,
+  parseRules,
+  TransientError,
+  WINDOW,
+  type WriteOutcome,
+} from '../src/index.ts'
 import { ManualClock, MemoryStateStore, memoryDeps } from '../src/memory.ts'
 import { message, NOW, overTemperature, racingLoads, reading } from './_fixtures.ts'
 
@@ -169,6 +176,37 @@ describe('ingest: failures are per record and retryable', () => {
     const retry = await run([temp(1, 85)])
     expect(retry.records[0]?.outcome).toBe('duplicate')
     expect(deps.alerts.transitions.map((t) => t.type)).toEqual(['opened'])
+  })
+
+  it('saves pendingSince exactly while an outbox holds transitions, delivered or not', async () => {
+    // Loading a state trusts this: without pendingSince, no outbox is looked through.
+    const { deps, run } = setup()
+    const publish = deps.alerts.publish.bind(deps.alerts)
+    let down = false
+    deps.alerts.publish = async (transitions) => {
+      if (down) throw new TransientError('sink unavailable')
+      return publish(transitions)
+    }
+    const saved = () => {
+      const entry = deps.state.entries.get('device/esp32-0001')
+      return JSON.parse(entry?.value ?? '{}') as DeviceState
+    }
+    const holds = (state: DeviceState) => Object.values(state.rules).some((r) => r.outbox.length > 0)
+    const steps: [number, number, boolean][] = [
+      [1, 20, false],
+      [2, 85, true],
+      [3, 86, false],
+      [4, 70, true],
+      [5, 90, false],
+      [6, 60, false],
+    ]
+    for (const [seq, temperature, failing] of steps) {
+      down = failing
+      await run([temp(seq, temperature)])
+      const state = saved()
+      expect(state.pendingSince !== undefined).toBe(holds(state))
+    }
+    expect(deps.alerts.transitions.map((t) => t.type)).toEqual(['opened', 'cleared', 'opened', 'cleared'])
   })
 
   it('keeps a store-rejected reading for retry when its quarantine fails, instead of marking it seen', async () => {

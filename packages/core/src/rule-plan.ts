@@ -1,0 +1,70 @@
+/**
+ * Rules as the hot path reads them. A parsed rule is a plain object whose shape depends on its kind
+ * and on which optional fields it sets, so code reading many rules sees many shapes and V8 falls
+ * back to slow, generic property loads. A PlannedRule is one class with every field always set:
+ * one shape for all rules, with what the detectors and the alert lifecycle ask per reading worked
+ * out once. Rules are treated as immutable once parsed (as rule selection already assumes).
+ */
+import { type Rule, type RuleKind, type Severity, selects } from './rules.ts'
+
+export class PlannedRule {
+  readonly id: string
+  readonly kind: RuleKind
+  /** The metric the rule watches; undefined for heartbeat and model-score (the device, the whole reading). */
+  readonly metric: string | undefined
+  /** For model-score: the device type whose champion model scores the readings. */
+  readonly modelType: string | undefined
+  /** `for`, `clearFor` and `cooldown` in ms; 0 when unset (as the rule's own falsy value reads). */
+  readonly forMs: number
+  readonly clearForMs: number
+  readonly cooldownMs: number
+  readonly escalate: { after: number; severity: Severity } | undefined
+  /** Deviation detectors (zscore, spike): a new reading's weight once warmed up, from `halfLife`. */
+  readonly decay: number
+
+  constructor(readonly rule: Rule) {
+    this.id = rule.id
+    this.kind = rule.kind
+    this.metric = 'metric' in rule ? rule.metric : undefined
+    this.modelType = rule.kind === 'model-score' ? rule.deviceType : undefined
+    this.forMs = rule.for ?? 0
+    this.clearForMs = rule.clearFor ?? 0
+    this.cooldownMs = rule.cooldown ?? 0
+    this.escalate = rule.escalate
+    this.decay = 'halfLife' in rule ? 1 - 2 ** (-1 / rule.halfLife) : 0
+  }
+}
+
+const plans = new WeakMap<Rule, PlannedRule>()
+
+/** The plan of one rule, made on first use. */
+export function planOf(rule: Rule): PlannedRule {
+  let plan = plans.get(rule)
+  if (!plan) {
+    plan = new PlannedRule(rule)
+    plans.set(rule, plan)
+  }
+  return plan
+}
+
+/**
+ * The plans of the rules of a rule set that watch a device (as `rulesFor` selects them). Asked per
+ * device per batch, so remembered per rule set for up to MAX_REMEMBERED_DEVICES devices.
+ */
+export function planFor(rules: readonly Rule[], deviceId: string): readonly PlannedRule[] {
+  let known = selections.get(rules)
+  if (!known) {
+    known = new Map()
+    selections.set(rules, known)
+  }
+  let answer = known.get(deviceId)
+  if (answer === undefined) {
+    answer = rules.filter((rule) => selects(rule, deviceId)).map(planOf)
+    if (known.size >= MAX_REMEMBERED_DEVICES) known.clear()
+    known.set(deviceId, answer)
+  }
+  return answer
+}
+
+const MAX_REMEMBERED_DEVICES = 100_000
+const selections = new WeakMap<readonly Rule[], Map<string, readonly PlannedRule[]>>()
