@@ -71,6 +71,7 @@ interface SimSummary {
 }
 
 interface DevSummary {
+  accepted: number | null
   received: number
   stored: number
   statuses: number
@@ -177,6 +178,8 @@ describe('fleetpipe sim', () => {
     expect(devSummary.received - devSummary.statuses).toBe(simSummary.published)
     // Each device says online when it connects and offline when it stops.
     expect(devSummary.statuses).toBe(10)
+    // Counted at the embedded broker, so a message it took and the bridge never got would show.
+    expect(devSummary.accepted).toBe(simSummary.acknowledged + devSummary.statuses)
   })
 
   it('refuses what it cannot run, naming the missing broker, certificate, or the broker it cannot reach', () => {

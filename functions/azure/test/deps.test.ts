@@ -5,7 +5,6 @@ import {
   openDatabase,
   PostgresAlertSink,
   PostgresQuarantine,
-  PostgresStateStore,
   PostgresTelemetryStore,
 } from '@fleetpipe/postgres'
 import { WebhookAlertSink } from '@fleetpipe/webhook'
@@ -49,7 +48,7 @@ describe('the Azure wiring', () => {
     expect(opened).toEqual([{ url: env.FLEETPIPE_DATABASE_URL }])
     expect(Object.keys(deps).sort()).toEqual(['alerts', 'clock', 'commands', 'quarantine', 'state', 'store'])
     expect(deps.store).toBeInstanceOf(PostgresTelemetryStore)
-    expect(deps.state).toBeInstanceOf(PostgresStateStore)
+    expect(deps.state).toBe(wiring.database.state)
     expect(deps.quarantine).toBeInstanceOf(PostgresQuarantine)
     // The alert history in the database first, then Event Grid for people.
     expect(deps.alerts).toBeInstanceOf(FanOutAlertSink)

@@ -31,6 +31,10 @@ export interface BridgeOptions {
 }
 
 export interface BridgeCounts extends IngestCounts {
+  /** Messages taken from the broker (retained replays aside); `received` counts their records. */
+  messages: number
+  /** Of those, the ones acknowledged: every record stored, a duplicate or quarantined. */
+  settled: number
   /** Retained messages replayed by the broker on subscribe: old state, already ingested when live. */
   retained: number
   batches: number
@@ -47,7 +51,14 @@ const RETRY = { attempts: Number.POSITIVE_INFINITY, baseMs: 50, maxMs: 5_000 }
 const SHUTDOWN_ATTEMPTS = 5
 
 export class Bridge {
-  readonly counts: BridgeCounts = { ...emptyCounts(), retained: 0, batches: 0, retries: 0 }
+  readonly counts: BridgeCounts = {
+    ...emptyCounts(),
+    messages: 0,
+    settled: 0,
+    retained: 0,
+    batches: 0,
+    retries: 0,
+  }
   private batch: Item[] = []
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> = Promise.resolve()
@@ -55,6 +66,7 @@ export class Bridge {
   private resumeReading: (() => void) | undefined
   private stopping = false
   private lastActivity = Date.now()
+  private lastSignOfLife = 0
   private ingest: ((messages: InboundMessage[]) => Promise<IngestResult>) | undefined
 
   private constructor(
@@ -107,13 +119,22 @@ export class Bridge {
     takeAck: () => Ack | undefined,
     callback: (error?: Error) => void,
   ) {
-    this.lastActivity = Date.now()
+    const now = Date.now()
+    // mqtt.js counts only acks and PINGRESPs as signs of life. Behind a backlog the PINGRESP waits
+    // in the socket after the messages before it, and the keepalive would drop a connection that
+    // is busy delivering; a message arriving is sign enough.
+    if (now - this.lastSignOfLife > 1_000) {
+      this.client.reschedulePing(true)
+      this.lastSignOfLife = now
+    }
+    this.lastActivity = now
     if (packet.retain) {
       this.counts.retained++
       callback()
       return
     }
     callback()
+    this.counts.messages++
     // The PUBACK mqtt.js just tried to write is parked; it goes out with this message's batch.
     const ack = packet.qos > 0 ? takeAck() : undefined
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
@@ -152,7 +173,9 @@ export class Bridge {
     // A message with a record still failed stays unacknowledged: the broker will offer it again.
     const unsettled = new Set(result.records.filter((r) => r.outcome === 'failed').map((r) => r.message))
     items.forEach((item, i) => {
-      if (!unsettled.has(i)) item.ack?.()
+      if (unsettled.has(i)) return
+      item.ack?.()
+      this.counts.settled++
     })
     this.options.onBatch?.(result)
   }

@@ -121,6 +121,7 @@ async function dev(config: Config): Promise<number> {
     console.log(
       formatTable([
         { what: 'published', n: summary.published },
+        ...(summary.accepted === null ? [] : [{ what: 'accepted by the broker', n: summary.accepted }]),
         { what: 'received', n: summary.received },
         { what: 'stored', n: summary.stored },
         { what: '  of which status updates', n: summary.statuses },

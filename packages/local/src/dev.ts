@@ -15,7 +15,7 @@ import { startFleet } from '@fleetpipe/firmware-sim'
 import { openDatabase, PostgresDatasetSource, serveEmbedded } from '@fleetpipe/postgres'
 import { LogAlertSink } from './alert-sinks.ts'
 import { Bridge } from './bridge.ts'
-import { startBrokerWithFallback } from './broker.ts'
+import { type EmbeddedBroker, startBrokerWithFallback } from './broker.ts'
 import { CLOUD_PATHS, type CloudIngest, cloudIngest } from './cloud-ingest.ts'
 import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
@@ -41,7 +41,18 @@ export interface Summary {
   duplicates: number
   quarantined: number
   failed: number
+  /**
+   * Messages the embedded broker took from devices (telemetry and status, this run's fleet or any
+   * other publisher such as `fleetpipe sim`); null with an external broker, which dev cannot count.
+   */
+  accepted: number | null
+  /**
+   * Messages not accounted for: with the embedded broker, accepted but never settled (every record
+   * stored, a duplicate or quarantined); with an external broker, received but never settled.
+   */
   lost: number
+  /** Retained messages the broker replayed when the bridge subscribed: old state, not ingested again. */
+  retained: number
   statuses: number
   alerts: number
   commands: number
@@ -86,12 +97,14 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
     }
 
     let brokerUrl = config.broker
+    let broker: EmbeddedBroker | undefined
     if (!brokerUrl) {
-      const broker = await startBrokerWithFallback({ port: config.brokerPort })
-      cleanup.push(() => broker.close())
-      brokerUrl = broker.url
-      const note = broker.fallback ? ` (port ${config.brokerPort} was taken)` : ''
-      io.err(`broker  embedded at ${broker.url}${note}`)
+      const embedded = await startBrokerWithFallback({ port: config.brokerPort })
+      broker = embedded
+      cleanup.push(() => embedded.close())
+      brokerUrl = embedded.url
+      const note = embedded.fallback ? ` (port ${config.brokerPort} was taken)` : ''
+      io.err(`broker  embedded at ${embedded.url}${note}`)
     } else {
       io.err(`broker  ${brokerUrl}`)
     }
@@ -192,9 +205,15 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
 
     io.err('stopping: flushing the fleet, the bridge and the store')
     await fleet?.stop()
-    // Let the broker hand over what the fleet published before the bridge stops listening.
-    await drained(bridge, fleet ? () => fleet.stats().acked : () => 0)
+    // Let the broker hand over what was published before the bridge stops listening. The embedded
+    // broker first stops taking messages (any other publisher is disconnected), so that what it
+    // accepted is all there is to wait for.
+    await broker?.closeAllBut(config.bridgeId)
     const c = bridge.counts
+    const caughtUp = broker
+      ? () => c.settled >= broker.accepted()
+      : () => c.received - c.statuses >= (fleet?.stats().acked ?? 0)
+    await drained(bridge, caughtUp)
     await shutdown()
     return {
       published: fleet?.stats().published ?? 0,
@@ -203,7 +222,9 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       duplicates: c.duplicates,
       quarantined: c.quarantined,
       failed: c.failed,
-      lost: c.received - c.stored - c.duplicates - c.quarantined,
+      accepted: broker ? broker.accepted() : null,
+      lost: (broker ? broker.accepted() : c.messages) - c.settled,
+      retained: c.retained,
       statuses: c.statuses,
       alerts: c.alerts + sweeper.alerts,
       commands: c.commands,
@@ -230,12 +251,11 @@ function trackOpen(open: Set<string>): AlertSink {
   }
 }
 
-/** Waits until the bridge has been quiet for a moment and has seen what was published (bounded). */
-async function drained(bridge: Bridge, published: () => number) {
-  const deadline = Date.now() + 10_000
+/** Waits until the bridge has caught up and been quiet for a moment (bounded: what is left is lost). */
+async function drained(bridge: Bridge, caughtUp: () => boolean) {
+  const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
-    const telemetry = bridge.counts.received - bridge.counts.statuses
-    if (bridge.idleFor() > 250 && telemetry >= published()) return
+    if (bridge.idleFor() > 250 && caughtUp()) return
     await sleep(50)
   }
 }
