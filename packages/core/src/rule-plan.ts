@@ -48,7 +48,7 @@ export function planOf(rule: Rule): PlannedRule {
 }
 
 /**
- * The plans of the rules of a rule set that watch a device (as `rulesFor` selects them). Asked per
+ * The plans of the rules of a rule set that watch a device (those that `selects` it). Asked per
  * device per batch, so remembered per rule set for up to MAX_REMEMBERED_DEVICES devices.
  */
 export function planFor(rules: readonly Rule[], deviceId: string): readonly PlannedRule[] {

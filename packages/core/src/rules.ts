@@ -294,28 +294,6 @@ export class RulesError extends Error {
   override name = 'RulesError'
 }
 
-/**
- * The rules of a rule set that watch a device. Asked per device per batch, so the answer is
- * remembered per rule set, for up to MAX_REMEMBERED_DEVICES devices (then asked afresh).
- */
-export function rulesFor(rules: readonly Rule[], deviceId: string): readonly Rule[] {
-  let known = selections.get(rules)
-  if (!known) {
-    known = new Map()
-    selections.set(rules, known)
-  }
-  let answer = known.get(deviceId)
-  if (answer === undefined) {
-    answer = rules.filter((rule) => selects(rule, deviceId))
-    if (known.size >= MAX_REMEMBERED_DEVICES) known.clear()
-    known.set(deviceId, answer)
-  }
-  return answer
-}
-
-const MAX_REMEMBERED_DEVICES = 100_000
-const selections = new WeakMap<readonly Rule[], Map<string, readonly Rule[]>>()
-
 /** Whether a rule watches a device. */
 export function selects(rule: Rule, deviceId: string): boolean {
   if (rule.devices !== '*' && !globToRegExp(rule.devices).test(deviceId)) return false
