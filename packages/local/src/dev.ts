@@ -20,6 +20,7 @@ import { CLOUD_PATHS, type CloudIngest, cloudIngest } from './cloud-ingest.ts'
 import type { Config } from './config.ts'
 import { announceServer, runningServer } from './embedded-server.ts'
 import { MqttCommandPublisher } from './mqtt-commands.ts'
+import { fleetTooLarge, openFileLimit } from './open-files.ts'
 import { localDeps } from './pipeline.ts'
 import { backgroundTrigger, FolderModelSource, localRetrain, logNotifier, watchDatasets } from './retrain.ts'
 import { loadRulesDocument } from './rules-file.ts'
@@ -70,6 +71,8 @@ const MAINTAIN_EVERY_MS = 10_000
 /** Resolves when the run is over; `stop` ends it early (what Ctrl-C does). */
 export async function runDev(config: Config, io: Io, stop: Promise<void>): Promise<Summary> {
   const started = Date.now()
+  const tooLarge = fleetTooLarge(config.devices, config.broker === undefined, await openFileLimit())
+  if (tooLarge) throw new ConfigError(tooLarge)
   io.err(config.database ? 'starting: connecting to the database' : 'starting: opening the embedded store')
   const { rules, deviceTypes } = config.rules
     ? await loadRulesDocument(config.rules)
