@@ -89,6 +89,7 @@ export class Bridge {
       bridge.accept(packet, acks.take.bind(acks), callback)
     }
     client.on('error', (error) => options.onError?.(error))
+    watchForTakeover(client, options)
     client.connect()
     await new Promise<void>((resolve, reject) => {
       const timeout = setTimeout(() => {
@@ -245,6 +246,38 @@ export class Bridge {
     await this.client.endAsync()
   }
 }
+
+/**
+ * A broker closes a session's connection when another client connects with the same id (MQTT
+ * 3.1.1 §3.1.4): two bridges sharing an id take the session from each other, each reconnecting in
+ * turn, and each ingests part of the stream. Said once, when connections keep closing soon after
+ * they open.
+ */
+function watchForTakeover(client: MqttClient, options: BridgeOptions) {
+  let openedAt = 0
+  const quickCloses: number[] = []
+  let said = false
+  client.on('connect', () => {
+    openedAt = Date.now()
+  })
+  client.on('close', () => {
+    const now = Date.now()
+    if (said || openedAt === 0 || now - openedAt > TAKEOVER_WINDOW_MS) return
+    quickCloses.push(now)
+    while ((quickCloses[0] as number) < now - TAKEOVER_WINDOW_MS) quickCloses.shift()
+    if (quickCloses.length < TAKEOVER_CLOSES) return
+    said = true
+    options.onError?.(
+      new Error(
+        `the broker keeps closing the bridge's connection soon after accepting it: another client with id ` +
+          `${options.clientId} (another fleetpipe dev?) may be taking the session over; give each bridge its own --bridge-id`,
+      ),
+    )
+  })
+}
+
+const TAKEOVER_WINDOW_MS = 30_000
+const TAKEOVER_CLOSES = 3
 
 function groupByMessage(records: readonly RecordResult[]): Map<number, RecordResult[]> {
   const groups = new Map<number, RecordResult[]>()
