@@ -72,6 +72,7 @@ interface SimSummary {
 
 interface DevSummary {
   accepted: number | null
+  gaps: number
   received: number
   stored: number
   statuses: number
@@ -180,6 +181,8 @@ describe('fleetpipe sim', () => {
     expect(devSummary.statuses).toBe(10)
     // Counted at the embedded broker, so a message it took and the bridge never got would show.
     expect(devSummary.accepted).toBe(simSummary.acknowledged + devSummary.statuses)
+    // And by seq: no device's numbering skips a reading between those stored.
+    expect(devSummary.gaps).toBe(0)
   })
 
   it('refuses what it cannot run, naming the missing broker, certificate, or the broker it cannot reach', () => {

@@ -518,6 +518,24 @@ describe('the PostgreSQL store', () => {
     })
   })
 
+  describe('Queries.gaps', () => {
+    it('counts the seqs missing between those that arrived, per device and boot, since a time', async () => {
+      const since = Date.now() - 1_000
+      await write([
+        // 0..9 with 3, 4 and 7 missing; a repeat of 5 changes nothing.
+        ...[0, 1, 2, 5, 6, 8, 9, 5].map((seq) => reading('gaps-a', seq, { boot: 'b1' })),
+        // A second boot of the same device, whole.
+        ...[0, 1, 2].map((seq) => reading('gaps-a', seq, { boot: 'b2' })),
+        // Another device: 10 and 12 arrived, 11 did not.
+        ...[10, 12].map((seq) => reading('gaps-b', seq)),
+      ])
+
+      expect(await db.queries.gaps({ since, devicePrefix: 'gaps-' })).toBe(4)
+      expect(await db.queries.gaps({ since, devicePrefix: 'gaps-b' })).toBe(1)
+      expect(await db.queries.gaps({ since: Date.now() + MINUTE, devicePrefix: 'gaps-' })).toBe(0)
+    })
+  })
+
   describe('ingest wired to the database', () => {
     const rules = overTemperature
 

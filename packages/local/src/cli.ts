@@ -129,6 +129,7 @@ async function dev(config: Config): Promise<number> {
         { what: 'quarantined', n: summary.quarantined },
         { what: 'failed', n: summary.failed },
         { what: 'lost', n: summary.lost },
+        { what: 'missing by seq (gaps)', n: summary.gaps },
         { what: 'alert transitions', n: summary.alerts },
       ]),
     )

@@ -54,6 +54,11 @@ export interface Summary {
   lost: number
   /** Retained messages the broker replayed when the bridge subscribed: old state, not ingested again. */
   retained: number
+  /**
+   * Readings missing by `seq` between those stored this run, on any device: dropouts and device-side
+   * drops, and what a broker dropped where `accepted` cannot say (see `Queries.gaps`).
+   */
+  gaps: number
   statuses: number
   alerts: number
   commands: number
@@ -217,6 +222,7 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       ? () => c.settled >= broker.accepted()
       : () => c.received - c.statuses >= (fleet?.stats().acked ?? 0)
     await drained(bridge, caughtUp)
+    const gaps = await db.queries.gaps({ since: started })
     await shutdown()
     return {
       published: fleet?.stats().published ?? 0,
@@ -228,6 +234,7 @@ export async function runDev(config: Config, io: Io, stop: Promise<void>): Promi
       accepted: broker ? broker.accepted() : null,
       lost: (broker ? broker.accepted() : c.messages) - c.settled,
       retained: c.retained,
+      gaps,
       statuses: c.statuses,
       alerts: c.alerts + sweeper.alerts,
       commands: c.commands,

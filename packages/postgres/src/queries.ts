@@ -148,6 +148,26 @@ export class Queries {
     }))
   }
 
+  /**
+   * Readings missing between those that arrived, by `seq`, in each device's boots, counting rows
+   * received since `since` (ms): what devices numbered and never got here — their own drops, a
+   * dropout, or a broker's. Not what follows a boot's last arrival: nothing here tells those from
+   * readings not yet sent. Seq ranges of boots without an id may overlap, which can hide a gap but
+   * never invents one.
+   */
+  async gaps(options: { since: number; devicePrefix?: string }): Promise<number> {
+    const [row] = await this.sql.query<{ missing: string | number | null }>(
+      `SELECT sum(span - seen) AS missing FROM (
+         SELECT max(seq) - min(seq) + 1 AS span, count(DISTINCT seq) AS seen
+         FROM telemetry
+         WHERE received_at >= to_timestamp($1::float8 / 1000)
+           AND ($2::text IS NULL OR starts_with(device_id, $2))
+         GROUP BY device_id, boot) AS boots`,
+      [options.since, options.devicePrefix ?? null],
+    )
+    return Number(row?.missing ?? 0)
+  }
+
   async counts(): Promise<{ readings: number; devices: number; openAlerts: number; quarantined: number }> {
     const [row] = await this.sql.query<Record<string, string | number>>(
       `SELECT (SELECT count(*) FROM telemetry) AS readings,
