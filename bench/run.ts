@@ -23,42 +23,38 @@ import {
   type WriteOutcome,
 } from '@fleetpipe/core'
 import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
+import { SimDevice, seedFor } from '@fleetpipe/firmware-sim'
 import { encodeReadings, openDatabase } from '@fleetpipe/postgres'
 
 const BATCH = 500
 const DEVICES = 1_000
 const NOW = Date.now()
 
+/** The fleet the messages come from: the simulator's motor nodes, their sensor models and noise. */
+const fleet = Array.from(
+  { length: DEVICES },
+  (_, i) => new SimDevice({ deviceId: `esp32-${String(i).padStart(4, '0')}`, seed: seedFor(7, i) }),
+)
+
+/**
+ * Message `n` is device `n % DEVICES`'s reading of second `n / DEVICES`, as the simulator publishes
+ * it; 1 % of the devices overheat for 2 s in every 100, so alerts open and clear.
+ */
 function messages(count: number, offset = 0): InboundMessage[] {
   return Array.from({ length: count }, (_, i) => {
     const n = offset + i
-    const deviceId = `esp32-${String(n % DEVICES).padStart(4, '0')}`
-    const payload = JSON.stringify({
-      v: 1,
-      deviceId,
-      ts: NOW - 3_600_000 + Math.floor(n / DEVICES) * 1_000,
-      seq: Math.floor(n / DEVICES),
-      boot: 'a1b2c3d4',
-      // Mostly normal, with 1 % of devices overheating for 2 % of the time: alerts open and clear.
-      metrics: {
-        temperature: 25 + (n % 10) + (overheating(n) ? 60 : 0),
-        vibration: 0.12 + (n % 7) / 100,
-        current: 4.2,
-      },
-      fw: '1.4.2',
-    })
+    const device = fleet[n % DEVICES] as SimDevice
+    const second = Math.floor(n / DEVICES)
+    if (n % DEVICES < DEVICES / 100 && second % 100 === 0) device.startOverheat(2)
+    const payload = JSON.stringify(device.nextReading(NOW - 3_600_000 + second * 1_000))
     return {
       // Decoded from bytes, as a broker client hands it over (a flat string, not a concatenation).
-      topic: Buffer.from(`fleet/${deviceId}/telemetry`).toString(),
+      topic: Buffer.from(`fleet/${device.deviceId}/telemetry`).toString(),
       payload: Buffer.from(payload),
       receivedAt: NOW,
       source: 'bench',
     }
   })
-}
-
-function overheating(n: number): boolean {
-  return n % DEVICES < DEVICES / 100 && Math.floor(n / DEVICES) % 100 < 2
 }
 
 const median = (values: number[]) =>

@@ -645,7 +645,8 @@ describe('the PostgreSQL store', () => {
       expect(
         (await db.state.load<DeviceState>([key])).get(key)?.value?.rules['over-temperature'],
       ).toMatchObject({
-        watermark: NOW - MINUTE + 6 * SECOND,
+        // The watermark, then a threshold rule's memory: it keeps none.
+        memory: [NOW - MINUTE + 6 * SECOND, 0, 0, 0, 0, 0],
         outbox: [],
       })
     })

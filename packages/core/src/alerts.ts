@@ -5,7 +5,21 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import { type Context, detect, detectorOf, type Memory, noModels, type Observation } from './detectors.ts'
+import {
+  type Context,
+  detect,
+  detectorOf,
+  M,
+  type Memory,
+  N,
+  newMemory,
+  noModels,
+  type Observation,
+  T,
+  V,
+  WATERMARK,
+  X,
+} from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
 import { type PlannedRule, planOf } from './rule-plan.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
@@ -39,10 +53,12 @@ export interface AlertTransition {
   command?: DeviceCommand
 }
 
-/** The detector's memory (baselines, last values, runs) sits in the state itself: one object per rule. */
-export interface AlertState extends Memory {
-  /** Device time of the newest reading applied; older readings are stored but do not move the state. */
-  watermark: number
+export interface AlertState {
+  /**
+   * The detector's memory (baselines, last values, runs) and, in its WATERMARK slot, the device time
+   * of the newest reading applied: older readings are stored but do not move the state.
+   */
+  memory: Memory
   open?: Alert
   /** Since when the condition has held, while the alert waits to open (`for`, `cooldown`). */
   since?: number
@@ -55,18 +71,42 @@ export interface AlertState extends Memory {
 
 /** Every AlertState is built with the same fields in the same order, so the hot path sees one shape. */
 export const emptyAlertState = (): AlertState => ({
-  watermark: -1,
+  memory: newMemory(),
   open: undefined,
   since: undefined,
   quiet: undefined,
   clearedAt: undefined,
-  n: 0,
-  x: 0,
-  t: 0,
-  m: 0,
-  v: 0,
   outbox: [],
 })
+
+/** A state as saved before the memory was one array: its named numbers. */
+interface NamedMemory {
+  watermark?: number
+  n?: number
+  x?: number
+  t?: number
+  m?: number
+  v?: number
+}
+
+/**
+ * The state's memory; a state saved in an earlier shape (named fields, or none for a rule kind that
+ * kept no memory then) gets its numbers moved into the array first, once.
+ */
+export function memoryOf(state: AlertState): Memory {
+  if (state.memory !== undefined) return state.memory
+  const named = state as AlertState & NamedMemory
+  const memory = newMemory()
+  memory[WATERMARK] = named.watermark ?? -1
+  memory[N] = named.n ?? 0
+  memory[X] = named.x ?? 0
+  memory[T] = named.t ?? 0
+  memory[M] = named.m ?? 0
+  memory[V] = named.v ?? 0
+  for (const key of ['watermark', 'n', 'x', 't', 'm', 'v'] as const) delete named[key]
+  state.memory = memory
+  return memory
+}
 
 const seen: Observation = { holds: false, value: 0 }
 
@@ -102,11 +142,10 @@ export function observePlanned(
   metrics: Record<string, number>,
   context: Context,
 ): boolean {
-  if (ts <= draft.watermark) return false
-  // A state saved before its rule kind kept memory.
-  if (draft.n === undefined) Object.assign(draft, { n: 0, x: 0, t: 0, m: 0, v: 0 })
-  if (!detect(plan, draft, ts, value, metrics, draft.open !== undefined, context, seen)) return false
-  draft.watermark = ts
+  const memory = memoryOf(draft)
+  if (ts <= (memory[WATERMARK] as number)) return false
+  if (!detect(plan, memory, ts, value, metrics, draft.open !== undefined, context, seen)) return false
+  memory[WATERMARK] = ts
   return settlePlanned(draft, plan, deviceId, ts, seen.holds, seen.value, context)
 }
 
@@ -255,7 +294,7 @@ function openAlert(
 }
 
 function describe(rule: Rule, value: number, active: boolean, draft: AlertState): string {
-  return detectorOf(rule).describe(rule, value, active, draft)
+  return detectorOf(rule).describe(rule, value, active, memoryOf(draft))
 }
 
 function transition(

@@ -10,16 +10,25 @@ import type { PlannedRule } from './rule-plan.ts'
 import type { Rule, RuleKind, RuleOf } from './rules.ts'
 
 /**
- * A rule's memory for one device. Each kind names its own use of the fields: `n` a count, `x` the
- * last value (or a reference), `t` a device time, `m` and `v` a running mean and variance.
+ * A rule's memory for one device, with its watermark: six numbers in one array. A device's rules are
+ * all read for each of its readings, so their numbers are kept where V8 keeps an array of numbers:
+ * unboxed and side by side, changed in place. Object fields would each hold a boxed number of their
+ * own, scattered across the heap, and a new box per write. Each kind names its own use of the slots:
+ * `N` a count, `X` the last value (or a reference), `T` a device time, `M` and `V` a running mean and
+ * variance. JSON keeps it as a plain array.
  */
-export interface Memory {
-  n: number
-  x: number
-  t: number
-  m: number
-  v: number
-}
+export type Memory = number[]
+
+/** Device time of the newest reading the rule applied (the alert lifecycle's: see AlertState). */
+export const WATERMARK = 0
+export const N = 1
+export const X = 2
+export const T = 3
+export const M = 4
+export const V = 5
+
+/** Before any reading: no watermark yet (device times are ≥ 0), every detector at rest. */
+export const newMemory = (): Memory => [-1, 0, 0, 0, 0, 0]
 
 export interface Context {
   /** Champion models by device type, for model-score rules. */
@@ -72,8 +81,8 @@ export function detect(
     case 'flatline':
       return flatline(plan.rule as RuleOf<'flatline'>, memory, ts, value, out)
     case 'heartbeat':
-      // t: the newest device time heard from the device. Any reading means it is alive.
-      if (ts > memory.t) memory.t = ts
+      // T: the newest device time heard from the device. Any reading means it is alive.
+      if (ts > (memory[T] as number)) memory[T] = ts
       out.holds = false
       out.value = 0
       return true
@@ -112,11 +121,12 @@ function boundOf(rule: RuleOf<'threshold'>): number {
 }
 
 function rate(rule: RuleOf<'rate'>, memory: Memory, ts: number, value: number, out: Observation): boolean {
-  const first = memory.n === 0
-  const change = first || ts <= memory.t ? 0 : ((value - memory.x) / (ts - memory.t)) * rule.per
-  memory.n = 1
-  memory.x = value
-  memory.t = ts
+  const first = memory[N] === 0
+  const since = memory[T] as number
+  const change = first || ts <= since ? 0 : ((value - (memory[X] as number)) / (ts - since)) * rule.per
+  memory[N] = 1
+  memory[X] = value
+  memory[T] = ts
   out.holds =
     (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
   out.value = round(change)
@@ -136,7 +146,7 @@ const rateText: Detector<RuleOf<'rate'>> = {
 const zscoreText: Detector<RuleOf<'zscore'>> = {
   limit: (rule) => rule.z,
   describe(rule, value, active, memory) {
-    const usual = `usual ${round(memory.m)}, noise ± ${round(Math.sqrt(memory.v))}`
+    const usual = `usual ${round(memory[M] as number)}, noise ± ${round(Math.sqrt(memory[V] as number))}`
     if (!active) return `${rule.metric} is back near its baseline (z ${value}; ${usual})`
     return `${rule.metric} is ${value} standard deviations from its baseline (${usual})`
   },
@@ -149,17 +159,17 @@ const spikeText: Detector<RuleOf<'spike'>> = {
   limit: (rule) => rule.z,
   describe(rule, value, active, memory) {
     if (!active) return `${rule.metric} is back in line (z ${value})`
-    return `${rule.metric} ${value > 0 ? 'spiked' : 'dipped'} ${Math.abs(value)} standard deviations from ${round(memory.m)}`
+    return `${rule.metric} ${value > 0 ? 'spiked' : 'dipped'} ${Math.abs(value)} standard deviations from ${round(memory[M] as number)}`
   },
 }
 
 /**
  * The deviation detector behind zscore and spike: how far the value is from an exponentially
- * weighted mean (m), in units of the sensor's noise (√v). The noise is learned from the differences
- * between consecutive readings — x keeps the last value — so a slow drift, which moves each reading
+ * weighted mean (M), in units of the sensor's noise (√V). The noise is learned from the differences
+ * between consecutive readings — X keeps the last value — so a slow drift, which moves each reading
  * a little, cannot widen it. An outlier moves the mean by at most `limit` noise units; after
- * `rebaseAfter` outliers in a row (t counts them) the new level becomes the baseline. Silent for the
- * first `warmup` readings (n counts them), while the baseline forms. Returns the z-score; sets `holds`.
+ * `rebaseAfter` outliers in a row (T counts them) the new level becomes the baseline. Silent for the
+ * first `warmup` readings (N counts them), while the baseline forms. Returns the z-score; sets `holds`.
  */
 function deviation(
   memory: Memory,
@@ -172,27 +182,32 @@ function deviation(
   rebaseAfter: number,
   out: Observation,
 ): void {
-  const { n } = memory
-  const sd = Math.sqrt(memory.v)
-  const z = n < 2 ? 0 : (value - memory.m) / Math.max(sd, 1e-9)
+  const n = memory[N] as number
+  const mean = memory[M] as number
+  const sd = Math.sqrt(memory[V] as number)
+  const z = n < 2 ? 0 : (value - mean) / Math.max(sd, 1e-9)
   const outlier = n >= warmup && Math.abs(z) > limit
   out.holds = outlier && (direction === 'both' || (direction === 'up' ? z > 0 : z < 0))
   out.value = round(Math.max(-1e9, Math.min(1e9, z)))
   // A true running mean while warming up, then a fixed half-life.
   const alpha = Math.max(decay, 1 / (n + 1))
-  if (n > 0 && !outlier && memory.t === 0) {
-    const step = value - memory.x
-    memory.v += alpha * ((step * step) / 2 - memory.v)
+  const run = memory[T] as number
+  if (n > 0 && !outlier && run === 0) {
+    const step = value - (memory[X] as number)
+    memory[V] = (memory[V] as number) + alpha * ((step * step) / 2 - (memory[V] as number))
   }
   if (!outlier) {
-    memory.m += alpha * (value - memory.m)
-    memory.t = 0
-  } else if (++memory.t >= rebaseAfter) {
-    memory.m = value
-    memory.t = 0
-  } else memory.m += alpha * Math.sign(z) * limit * sd
-  memory.x = value
-  memory.n = n + 1
+    memory[M] = mean + alpha * (value - mean)
+    memory[T] = 0
+  } else if (run + 1 >= rebaseAfter) {
+    memory[M] = value
+    memory[T] = 0
+  } else {
+    memory[M] = mean + alpha * Math.sign(z) * limit * sd
+    memory[T] = run + 1
+  }
+  memory[X] = value
+  memory[N] = n + 1
 }
 
 function flatline(
@@ -202,16 +217,18 @@ function flatline(
   value: number,
   out: Observation,
 ): boolean {
-  // x: the value the run started with, t: when, n: readings in the run.
-  if (memory.n > 0 && Math.abs(value - memory.x) <= rule.tolerance) memory.n++
+  // X: the value the run started with, T: when, N: readings in the run.
+  let n = memory[N] as number
+  if (n > 0 && Math.abs(value - (memory[X] as number)) <= rule.tolerance) n++
   else {
-    memory.x = value
-    memory.t = ts
-    memory.n = 1
+    memory[X] = value
+    memory[T] = ts
+    n = 1
   }
+  memory[N] = n
   out.holds =
-    (rule.unchangedReadings !== undefined && memory.n >= rule.unchangedReadings) ||
-    (rule.unchangedFor !== undefined && ts - memory.t >= rule.unchangedFor)
+    (rule.unchangedReadings !== undefined && n >= rule.unchangedReadings) ||
+    (rule.unchangedFor !== undefined && ts - (memory[T] as number) >= rule.unchangedFor)
   out.value = value
   return true
 }
@@ -220,7 +237,7 @@ const flatlineText: Detector<RuleOf<'flatline'>> = {
   limit: (rule) => rule.unchangedReadings ?? rule.unchangedFor ?? 0,
   describe(rule, value, active, memory) {
     if (!active) return `${rule.metric} moves again (${value})`
-    return `${rule.metric} has stayed at ${memory.x} for ${memory.n} readings`
+    return `${rule.metric} has stayed at ${memory[X]} for ${memory[N]} readings`
   },
 }
 
@@ -248,7 +265,7 @@ function modelScore(
   const limit = rule.above ?? model.threshold
   out.holds = active ? score >= limit * 0.9 : score > limit
   out.value = round(score)
-  memory.x = out.value
+  memory[X] = out.value
   return true
 }
 

@@ -5,14 +5,15 @@
  * reading clears it. Silence is wall-clock time since the newest device time heard, so a device whose
  * clock runs behind looks quiet sooner: keep `after` well above the fleet's clock error.
  */
-import { type AlertState, settle } from './alerts.ts'
+import { type AlertState, memoryOf, settle } from './alerts.ts'
+import { T, WATERMARK } from './detectors.ts'
 import type { RuleOf } from './rules.ts'
 
 type HeartbeatRule = RuleOf<'heartbeat'>
 
 /** The sweep's check at `now`: opens the alert of a device heard from before and silent for `after`. */
 export function checkSilence(draft: AlertState, rule: HeartbeatRule, deviceId: string, now: number): void {
-  const heard = draft.t
+  const heard = memoryOf(draft)[T] as number
   if (draft.open || heard <= 0) return
   const silent = now - heard
   if (silent < rule.after) return
@@ -28,10 +29,11 @@ export function hearStatus(
   state: 'online' | 'offline',
   ts: number,
 ): void {
-  if (ts <= draft.watermark) return
-  draft.watermark = ts
+  const memory = memoryOf(draft)
+  if (ts <= (memory[WATERMARK] as number)) return
+  memory[WATERMARK] = ts
   if (state === 'online') {
-    if (ts > draft.t) draft.t = ts
+    if (ts > (memory[T] as number)) memory[T] = ts
     if (draft.open) settle(draft, rule, deviceId, ts, false, 0, undefined, 'the device is back online')
   } else if (rule.offline && !draft.open) {
     settle(draft, rule, deviceId, ts, true, 0, undefined, 'the device went offline (last will)')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { WATERMARK } from '../src/detectors.ts'
 import {
   type AlertState,
   emptyAlertState,
@@ -202,7 +203,27 @@ describe('lifecycle options shared by every kind', () => {
     observe(state, rule, 'd1', NOW - SECOND, { temperature: 90 })
     observe(state, rule, 'd1', NOW, { temperature: 90 })
     expect(state.outbox).toEqual([])
-    expect(state.watermark).toBe(NOW)
+    expect(state.memory[WATERMARK]).toBe(NOW)
+  })
+
+  it('reads a state saved with named memory fields, and goes on from its baseline', () => {
+    const rule = ruleOf({ kind: 'spike', metric: 'temperature', warmup: 5, z: 4 })
+    const saved = {
+      watermark: NOW,
+      n: 40,
+      x: 30.1,
+      t: 0,
+      m: 30,
+      v: 0.01,
+      open: undefined,
+      outbox: [],
+    } as unknown as AlertState
+    observe(saved, rule, 'd1', NOW - SECOND, { temperature: 99 })
+    expect(saved.outbox).toEqual([])
+    observe(saved, rule, 'd1', NOW + SECOND, { temperature: 99 })
+    expect(saved.outbox.map((t) => t.type)).toEqual(['opened'])
+    expect(saved.memory[WATERMARK]).toBe(NOW + SECOND)
+    for (const named of ['watermark', 'n', 'x', 't', 'm', 'v']) expect(saved).not.toHaveProperty(named)
   })
 })
 
