@@ -100,18 +100,19 @@ interface Readings {
 const noReadings = (): Readings => ({ items: [], results: [] })
 
 /** Adds a reading to its device's group. */
-function addTo(byDevice: Map<string, Readings>, reading: Reading, result: RecordResult) {
-  const group = byDevice.get(reading.deviceId)
-  if (group) {
-    group.items.push(reading)
-    group.results.push(result)
-  } else byDevice.set(reading.deviceId, { items: [reading], results: [result] })
+function addTo(byDevice: Map<string, Device>, reading: Reading, result: RecordResult) {
+  const device = byDevice.get(reading.deviceId)
+  if (device) {
+    device.items.push(reading)
+    device.results.push(result)
+  } else byDevice.set(reading.deviceId, deviceOf(reading.deviceId, [reading], [result]))
 }
 
-interface Device {
+/** A device of the batch: its readings, grouped as they are decoded, then its state as loaded. */
+interface Device extends Readings {
   id: string
   key: string
-  readings: Readings
+  /** The state to change: see draftOf. Set by `load`. */
   draft: DeviceState
   /** Version of the state the draft was made from. */
   version: number
@@ -124,6 +125,24 @@ interface Device {
    * holds transitions without looking through every rule's.
    */
   added: number
+}
+
+/** Stands for a device's state until `load` sets it. */
+const UNLOADED: DeviceState = Object.freeze({ rules: Object.freeze({}) })
+const NONE: ReadonlySet<AlertTransition> = new Set()
+
+function deviceOf(id: string, items: Reading[] = [], results: RecordResult[] = []): Device {
+  return {
+    id,
+    key: deviceStateKey(id),
+    items,
+    results,
+    draft: UNLOADED,
+    version: 0,
+    forRules: [],
+    inherited: NONE,
+    added: 0,
+  }
 }
 
 const MAX_ATTEMPTS = 3
@@ -141,7 +160,7 @@ export async function ingest(
   const now = deps.clock.now()
   const decodeOptions = { now, maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS }
   const records: RecordResult[] = []
-  const byDevice = new Map<string, Readings>()
+  const byDevice = new Map<string, Device>()
   const statuses: Pending<StatusUpdate>[] = []
   const refused: Pending<QuarantineEntry>[] = []
 
@@ -166,7 +185,7 @@ export async function ingest(
   await settle(refused, (entries) => deps.quarantine.put(entries), 'quarantined')
   await settle(statuses, (updates) => deps.store.writeStatus(updates), 'stored')
   const heard = heardStatuses(statuses, options.rules)
-  for (const id of heard.keys()) if (!byDevice.has(id)) byDevice.set(id, noReadings())
+  for (const id of heard.keys()) if (!byDevice.has(id)) byDevice.set(id, deviceOf(id))
   let transitions: AlertTransition[] = []
   if (byDevice.size > 0) {
     try {
@@ -185,27 +204,19 @@ export async function ingest(
 
 /** Dedupe, write, rules, save, deliver: for readings grouped by device. Throws on transient failures. */
 async function ingestReadings(
-  byDevice: Map<string, Readings>,
+  byDevice: Map<string, Device>,
   heard: Map<string, StatusUpdate[]>,
   deps: IngestDeps,
   options: IngestOptions,
   now: number,
 ): Promise<AlertTransition[]> {
-  const ids: string[] = []
-  const groups: Readings[] = []
-  byDevice.forEach((readings, id) => {
-    ids.push(id)
-    groups.push(readings)
-  })
-  const [pending, context] = await Promise.all([
-    loadDevices(ids, groups, deps.state),
-    contextFor(options.rules, deps.models),
-  ])
+  const pending = [...byDevice.values()]
+  const [, context] = await Promise.all([load(pending, deps.state), contextFor(options.rules, deps.models)])
 
   const fresh = noReadings()
   const unknown = noReadings()
   for (const device of pending) {
-    const { items, results } = device.readings
+    const { items, results } = device
     for (let i = 0; i < items.length; i++) {
       const reading = items[i] as Reading
       const result = results[i] as RecordResult
@@ -285,10 +296,8 @@ async function commit(
       device.version++
       saved.push(device)
     }
-    pending = await reloadDevices(
-      pending.filter((d) => conflicts.has(d.key)),
-      state,
-    )
+    pending = pending.filter((d) => conflicts.has(d.key))
+    await load(pending, state)
     if (reload) for (const device of pending) reload(device)
   }
   return saved
@@ -307,11 +316,8 @@ export async function sweep(
   const rules = options.rules.filter((r): r is RuleOf<'heartbeat'> => r.kind === 'heartbeat')
   if (rules.length === 0 || deviceIds.length === 0) return []
   const now = deps.clock.now()
-  const devices = await loadDevices(
-    deviceIds,
-    deviceIds.map(() => noReadings()),
-    deps.state,
-  )
+  const devices = deviceIds.map((id) => deviceOf(id))
+  await load(devices, deps.state)
   const silent = (device: Device) =>
     rules.some((rule) => {
       const state = device.draft.rules[rule.id]
@@ -376,39 +382,17 @@ async function contextFor(rules: readonly Rule[], models: ModelSource | undefine
   return { models: loaded }
 }
 
-const NONE: ReadonlySet<AlertTransition> = new Set()
-
-async function loadDevices(ids: readonly string[], groups: Readings[], state: StateStore): Promise<Device[]> {
-  if (ids.length === 0) return []
-  const keys = ids.map(deviceStateKey)
-  const loaded = await state.load<DeviceState>(keys)
-  const devices: Device[] = []
-  for (let i = 0; i < ids.length; i++) {
-    const key = keys[i] as string
-    const saved = loaded.get(key)
+/** Loads the devices' states (again, after another invocation changed them) into their drafts. */
+async function load(devices: readonly Device[], state: StateStore): Promise<void> {
+  if (devices.length === 0) return
+  const loaded = await state.load<DeviceState>(devices.map((d) => d.key))
+  for (const device of devices) {
+    const saved = loaded.get(device.key)
     const draft = draftOf(saved?.value)
-    const inherited = hasPendingTransitions(draft) ? new Set(pendingTransitions(draft)) : NONE
-    devices.push({
-      id: ids[i] as string,
-      key,
-      readings: groups[i] as Readings,
-      draft,
-      version: saved?.version ?? 0,
-      forRules: [],
-      inherited,
-      added: 0,
-    })
+    device.draft = draft
+    device.version = saved?.version ?? 0
+    device.inherited = hasPendingTransitions(draft) ? new Set(pendingTransitions(draft)) : NONE
   }
-  return devices
-}
-
-/** The devices' states loaded again, after another invocation changed them. */
-function reloadDevices(devices: Device[], state: StateStore): Promise<Device[]> {
-  return loadDevices(
-    devices.map((d) => d.id),
-    devices.map((d) => d.readings),
-    state,
-  )
 }
 
 /** Whether any of the device's outboxes holds transitions: inherited ones, or ones it added. */
@@ -416,8 +400,7 @@ function holdsTransitions(device: Device): boolean {
   return device.added > 0 || device.inherited.size > 0
 }
 
-function storedBy({ readings }: Device): readonly Reading[] {
-  const { items, results } = readings
+function storedBy({ items, results }: Device): readonly Reading[] {
   let stored: Reading[] | undefined
   for (let i = 0; i < items.length; i++) {
     if ((results[i] as RecordResult).outcome === 'stored') stored?.push(items[i] as Reading)
@@ -473,10 +456,8 @@ async function deliver(devices: Device[], deps: IngestDeps, now: number): Promis
     )
     // Changed meanwhile: take the delivered transitions out of the state as it now is. Failing that,
     // they stay and go again once stale: at least once.
-    pending = await reloadDevices(
-      pending.filter((d) => conflicts.has(d.key)),
-      deps.state,
-    )
+    pending = pending.filter((d) => conflicts.has(d.key))
+    await load(pending, deps.state)
   }
   return transitions
 }
