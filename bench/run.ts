@@ -77,9 +77,10 @@ class EncodingStore implements TelemetryStore {
 class LiveStateStore implements StateStore {
   readonly entries = new Map<string, Versioned<unknown>>()
   async load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>> {
-    return new Map(
-      keys.map((key) => [key, (this.entries.get(key) ?? { value: undefined, version: 0 }) as Versioned<T>]),
-    )
+    const out = new Map<string, Versioned<T>>()
+    for (const key of keys)
+      out.set(key, (this.entries.get(key) ?? { value: undefined, version: 0 }) as Versioned<T>)
+    return out
   }
   async save<T>(entries: readonly { key: string; value: T; expectedVersion: number }[]): Promise<string[]> {
     const conflicts: string[] = []
