@@ -20,6 +20,7 @@ import {
 import { ManualClock, MemoryCommandPublisher } from '@fleetpipe/core/memory'
 import { type Database, migrate, migrations } from '@fleetpipe/postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SLOTS } from '../../packages/core/src/slots.ts'
 import { message, NOW, overTemperature, reading as wire } from '../../packages/core/test/_fixtures.ts'
 import { type TestDatabase, testDatabase } from '../support/targets.ts'
 
@@ -642,13 +643,24 @@ describe('the PostgreSQL store', () => {
       expect(await count('alert_events', 'alert_id = $1', [open?.id])).toBe(2)
       expect(commands.sent).toHaveLength(1)
       const key = deviceStateKey(device)
-      expect(
-        (await db.state.load<DeviceState>([key])).get(key)?.value?.rules['over-temperature'],
-      ).toMatchObject({
-        // The watermark, then a threshold rule's memory: it keeps none.
-        memory: [NOW - MINUTE + 6 * SECOND, 0, 0, 0, 0, 0],
-        outbox: [],
-      })
+      const { rules } = (await db.state.load<DeviceState>([key])).get(key)?.value ?? {}
+      const at = (rules?.ids.indexOf('over-temperature') ?? -1) * SLOTS
+      expect(at).toBeGreaterThanOrEqual(0)
+      // The watermark, then a threshold rule's memory (it keeps none), then its lifecycle's times:
+      // cleared at the reading that went back below 75, nothing waiting or open.
+      expect(rules?.numbers.slice(at, at + SLOTS)).toEqual([
+        NOW - MINUTE + 6 * SECOND,
+        0,
+        0,
+        0,
+        0,
+        0,
+        -1,
+        -1,
+        NOW - MINUTE + 5 * SECOND,
+        -1,
+      ])
+      expect(rules?.alerts['over-temperature']).toBeUndefined()
     })
   })
 })

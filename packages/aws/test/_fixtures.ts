@@ -1,7 +1,7 @@
-import { type AlertTransition, advance, emptyAlertState, type Reading } from '@fleetpipe/core'
-import { overTemperature as overTemperatureRules } from '../../core/test/_fixtures.ts'
+import type { Reading } from '@fleetpipe/core'
+import { NOW } from '../../core/test/_fixtures.ts'
 
-export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
+export { NOW, overheatAndCool } from '../../core/test/_fixtures.ts'
 
 /** Retries without waiting. */
 export const noWait = { sleep: async () => {} }
@@ -39,15 +39,4 @@ export function interleave<T>(lists: T[][]): T[] {
   const longest = Math.max(...lists.map((l) => l.length))
   for (let i = 0; i < longest; i++) for (const list of lists) if (i < list.length) out.push(list[i] as T)
   return out
-}
-
-const [overTemperature] = overTemperatureRules
-
-/** Real transitions from the core's alert lifecycle: the device overheats (opened, with `safe-mode`), then cools (cleared). */
-export function overheatAndCool(deviceId = 'esp32-0001', at = NOW): AlertTransition[] {
-  if (!overTemperature) throw new Error('fixture rule missing')
-  const state = emptyAlertState()
-  advance(state, overTemperature, deviceId, at, 85.2)
-  advance(state, overTemperature, deviceId, at + 60_000, 71.4)
-  return state.outbox
 }

@@ -5,24 +5,11 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import {
-  type Context,
-  detect,
-  detectorOf,
-  M,
-  type Memory,
-  N,
-  newMemory,
-  noModels,
-  type Observation,
-  T,
-  V,
-  WATERMARK,
-  X,
-} from './detectors.ts'
+import { type Context, detect, detectorOf, noModels, type Observation } from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
 import { type PlannedRule, planOf } from './rule-plan.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
+import { CLEARED_AT, OPENED_AT, pushRestingSlots, QUIET, SINCE, SLOTS, UNSET, WATERMARK } from './slots.ts'
 
 export interface Alert {
   /** Deterministic: a redelivered reading that opens the alert again yields the same id. */
@@ -53,69 +40,76 @@ export interface AlertTransition {
   command?: DeviceCommand
 }
 
-export interface AlertState {
-  /**
-   * The detector's memory (baselines, last values, runs) and, in its WATERMARK slot, the device time
-   * of the newest reading applied: older readings are stored but do not move the state.
-   */
-  memory: Memory
+/** A rule's open alert for a device, and the transitions waiting for the sink. */
+export interface RuleAlerts {
   open?: Alert
-  /** Since when the condition has held, while the alert waits to open (`for`, `cooldown`). */
-  since?: number
-  /** Since when the condition has been gone, while the open alert waits to clear (`clearFor`). */
-  quiet?: number
-  /** When the last alert cleared, for `cooldown`. */
-  clearedAt?: number
   outbox: AlertTransition[]
 }
 
-/** Every AlertState is built with the same fields in the same order, so the hot path sees one shape. */
-export const emptyAlertState = (): AlertState => ({
-  memory: newMemory(),
-  open: undefined,
-  since: undefined,
-  quiet: undefined,
-  clearedAt: undefined,
-  outbox: [],
-})
+/**
+ * The state of the rules watching one device: each rule's numbers — its detector's memory and its
+ * lifecycle's times, SLOTS apiece in the order of `ids` (see slots.ts) — and, by rule id, the alerts
+ * of the rules that have an open one or transitions waiting. O(1) in the device's readings.
+ */
+export interface RulesState {
+  ids: readonly string[]
+  numbers: number[]
+  alerts: Record<string, RuleAlerts>
+}
 
-/** A state as saved before the memory was one array: its named numbers. */
-interface NamedMemory {
-  watermark?: number
-  n?: number
-  x?: number
-  t?: number
-  m?: number
-  v?: number
+export const emptyRulesState = (): RulesState => ({ ids: [], numbers: [], alerts: {} })
+
+/** Where a rule's numbers start in the state; a rule new to it gets numbers at rest, at the end. */
+export function slotOf(state: RulesState, ruleId: string): number {
+  const at = findSlot(state, ruleId)
+  if (at !== undefined) return at
+  state.ids = [...state.ids, ruleId]
+  pushRestingSlots(state.numbers)
+  return (state.ids.length - 1) * SLOTS
+}
+
+/** Where a rule's numbers start in the state, if it has any. */
+export function findSlot(state: RulesState, ruleId: string): number | undefined {
+  const index = state.ids.indexOf(ruleId)
+  return index < 0 ? undefined : index * SLOTS
 }
 
 /**
- * The state's memory; a state saved in an earlier shape (named fields, or none for a rule kind that
- * kept no memory then) gets its numbers moved into the array first, once.
+ * Lays the numbers out in the order of `ids` (the rules now watching the device), moving each
+ * rule's by id: a rule new to the device starts at rest; the numbers of a rule that no longer
+ * watches it are dropped (its alerts stay, so nothing waiting is lost). Mostly the layout is
+ * already that one, and this only says so.
  */
-export function memoryOf(state: AlertState): Memory {
-  if (state.memory !== undefined) return state.memory
-  const named = state as AlertState & NamedMemory
-  const memory = newMemory()
-  memory[WATERMARK] = named.watermark ?? -1
-  memory[N] = named.n ?? 0
-  memory[X] = named.x ?? 0
-  memory[T] = named.t ?? 0
-  memory[M] = named.m ?? 0
-  memory[V] = named.v ?? 0
-  for (const key of ['watermark', 'n', 'x', 't', 'm', 'v'] as const) delete named[key]
-  state.memory = memory
-  return memory
+export function alignTo(state: RulesState, ids: readonly string[]): void {
+  if (state.ids === ids) return
+  if (!sameIds(state.ids, ids)) {
+    const numbers: number[] = []
+    for (const id of ids) {
+      const from = state.ids.indexOf(id) * SLOTS
+      if (from < 0) pushRestingSlots(numbers)
+      else for (let i = from; i < from + SLOTS; i++) numbers.push(state.numbers[i] as number)
+    }
+    state.numbers = numbers
+  }
+  // The same array as the rule plan's from now on: the next check is one comparison.
+  state.ids = ids
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 const seen: Observation = { holds: false, value: 0 }
 
 /**
- * Applies one reading to the state, in place (the state is the invocation's own: see draftOf). The
- * hot path allocates only on transitions; the outbox array is replaced, never changed.
+ * Applies one reading to a rule's state for the device, in place (the state is the invocation's
+ * own: see draftOf). The hot path allocates only on transitions; an outbox array is replaced,
+ * never changed.
  */
 export function observe(
-  draft: AlertState,
+  state: RulesState,
   rule: Rule,
   deviceId: string,
   ts: number,
@@ -126,15 +120,16 @@ export function observe(
   const value = plan.metric === undefined ? 0 : metrics[plan.metric]
   // A reading without the rule's metric says nothing to it.
   if (value === undefined) return
-  observePlanned(draft, plan, deviceId, ts, value, metrics, context)
+  observeAt(state, slotOf(state, rule.id), plan, deviceId, ts, value, metrics, context)
 }
 
 /**
- * `observe` for a planned rule, given the reading's value of its metric (found present). Answers
- * whether it put a transition in the outbox.
+ * `observe` for a planned rule whose numbers start `at`, given the reading's value of its metric
+ * (found present). Answers whether it put a transition in the outbox.
  */
-export function observePlanned(
-  draft: AlertState,
+export function observeAt(
+  state: RulesState,
+  at: number,
   plan: PlannedRule,
   deviceId: string,
   ts: number,
@@ -142,42 +137,40 @@ export function observePlanned(
   metrics: Record<string, number>,
   context: Context,
 ): boolean {
-  const memory = memoryOf(draft)
-  if (ts <= (memory[WATERMARK] as number)) return false
-  if (!detect(plan, memory, ts, value, metrics, draft.open !== undefined, context, seen)) return false
-  memory[WATERMARK] = ts
-  return settlePlanned(draft, plan, deviceId, ts, seen.holds, seen.value, context)
+  const numbers = state.numbers
+  if (ts <= (numbers[at + WATERMARK] as number)) return false
+  if (!detect(plan, numbers, at, ts, value, metrics, isOpen(state, at), context, seen)) return false
+  numbers[at + WATERMARK] = ts
+  return settleAt(state, at, plan, deviceId, ts, seen.holds, seen.value, context)
 }
 
 /** `observe` for one metric's value: what rule tests and fixtures mostly need. */
-export function advance(draft: AlertState, rule: Rule, deviceId: string, ts: number, value: number): void {
-  observe(draft, rule, deviceId, ts, 'metric' in rule ? { [rule.metric]: value } : {})
+export function advance(state: RulesState, rule: Rule, deviceId: string, ts: number, value: number): void {
+  observe(state, rule, deviceId, ts, 'metric' in rule ? { [rule.metric]: value } : {})
 }
 
-/**
- * Moves the lifecycle on, given whether the condition holds at `ts`: opens (after `for`, outside a
- * cooldown), escalates (after `escalate.after`), clears (after `clearFor`).
- */
-export function settle(
-  draft: AlertState,
-  rule: Rule,
-  deviceId: string,
-  ts: number,
-  holds: boolean,
-  value: number,
-  context: Context = noModels,
-  message?: string,
-): void {
-  settlePlanned(draft, planOf(rule), deviceId, ts, holds, value, context, message)
+/** Whether the rule whose numbers start `at` has an open alert. */
+export function isOpen(state: RulesState, at: number): boolean {
+  return state.numbers[at + OPENED_AT] !== UNSET
 }
 
+/** The rule's open alert and waiting transitions (none, for a rule without any). */
+export function alertsOf(state: RulesState, ruleId: string): Readonly<RuleAlerts> {
+  return state.alerts[ruleId] ?? NO_ALERTS
+}
+
+const NO_ALERTS: Readonly<RuleAlerts> = Object.freeze({ open: undefined, outbox: Object.freeze([]) as [] })
+
 /**
- * `settle` for a planned rule; answers whether it put a transition in the outbox. Mostly the
- * condition does not hold and no alert is open: that case stays here, small enough for V8 to
- * inline into the rules loop; the rest goes on in functions of their own.
+ * Moves the lifecycle of the rule whose numbers start `at` on, given whether the condition holds at
+ * `ts`: opens (after `for`, outside a cooldown), escalates (after `escalate.after`), clears (after
+ * `clearFor`); answers whether it put a transition in the outbox. Mostly the condition does not hold
+ * and no alert is open: that case stays here, small enough for V8 to inline into the rules loop; the
+ * rest goes on in functions of their own.
  */
-function settlePlanned(
-  draft: AlertState,
+export function settleAt(
+  state: RulesState,
+  at: number,
   plan: PlannedRule,
   deviceId: string,
   ts: number,
@@ -186,20 +179,20 @@ function settlePlanned(
   context: Context,
   message?: string,
 ): boolean {
-  const { open } = draft
-  if (!open) {
-    if (holds) return holdsWhileClosed(draft, plan, deviceId, ts, value, context, message)
-    draft.since = undefined
+  if (!isOpen(state, at)) {
+    if (holds) return holdsWhileClosed(state, at, plan, deviceId, ts, value, context, message)
+    state.numbers[at + SINCE] = UNSET
     return false
   }
   return holds
-    ? holdsWhileOpen(draft, plan, open, ts, value)
-    : goneWhileOpen(draft, plan, open, ts, value, message)
+    ? holdsWhileOpen(state, at, plan, ts, value)
+    : goneWhileOpen(state, at, plan, ts, value, message)
 }
 
 /** The condition holds and no alert is open: opens one, after `for` and outside a cooldown. */
 function holdsWhileClosed(
-  draft: AlertState,
+  state: RulesState,
+  at: number,
   plan: PlannedRule,
   deviceId: string,
   ts: number,
@@ -207,60 +200,71 @@ function holdsWhileClosed(
   context: Context,
   message: string | undefined,
 ): boolean {
-  draft.since ??= ts
-  if (plan.forMs && ts - draft.since < plan.forMs) return false
-  if (plan.cooldownMs && draft.clearedAt !== undefined && ts - draft.clearedAt < plan.cooldownMs) return false
-  draft.since = undefined
-  openAlert(draft, plan.rule, deviceId, ts, value, context, message)
+  const numbers = state.numbers
+  if (numbers[at + SINCE] === UNSET) numbers[at + SINCE] = ts
+  if (plan.forMs && ts - (numbers[at + SINCE] as number) < plan.forMs) return false
+  const clearedAt = numbers[at + CLEARED_AT] as number
+  if (plan.cooldownMs && clearedAt !== UNSET && ts - clearedAt < plan.cooldownMs) return false
+  numbers[at + SINCE] = UNSET
+  openAlert(state, at, plan.rule, deviceId, ts, value, context, message)
   return true
 }
 
 /** The condition holds and the alert is open: escalates it, once open `escalate.after`. */
 function holdsWhileOpen(
-  draft: AlertState,
+  state: RulesState,
+  at: number,
   plan: PlannedRule,
-  open: Alert,
   ts: number,
   value: number,
 ): boolean {
-  draft.quiet = undefined
+  const numbers = state.numbers
+  numbers[at + QUIET] = UNSET
   const escalate = plan.escalate
-  if (!escalate || ts - open.openedAt < escalate.after || rank(escalate.severity) <= rank(open.severity))
-    return false
+  if (!escalate || ts - (numbers[at + OPENED_AT] as number) < escalate.after) return false
+  const alerts = state.alerts[plan.id]
+  const open = alerts?.open
+  if (!alerts || !open || rank(escalate.severity) <= rank(open.severity)) return false
   const escalated = { ...open, severity: escalate.severity }
-  draft.open = escalated
-  const text = `${describe(plan.rule, value, true, draft)}; open ${Math.round((ts - open.openedAt) / 1000)}s`
-  draft.outbox = [...draft.outbox, transition('escalated', escalated, ts, value, text)]
+  alerts.open = escalated
+  const text = `${describe(plan.rule, value, true, state, at)}; open ${Math.round((ts - open.openedAt) / 1000)}s`
+  alerts.outbox = [...alerts.outbox, transition('escalated', escalated, ts, value, text)]
   return true
 }
 
 /** The condition is gone and the alert is open: clears it, once gone `clearFor`. */
 function goneWhileOpen(
-  draft: AlertState,
+  state: RulesState,
+  at: number,
   plan: PlannedRule,
-  open: Alert,
   ts: number,
   value: number,
   message: string | undefined,
 ): boolean {
-  draft.quiet ??= ts
-  if (plan.clearForMs && ts - draft.quiet < plan.clearForMs) return false
-  draft.open = undefined
-  draft.quiet = undefined
-  draft.clearedAt = ts
-  const text = message ?? describe(plan.rule, value, false, draft)
-  draft.outbox = [...draft.outbox, transition('cleared', open, ts, value, text)]
+  const numbers = state.numbers
+  if (numbers[at + QUIET] === UNSET) numbers[at + QUIET] = ts
+  if (plan.clearForMs && ts - (numbers[at + QUIET] as number) < plan.clearForMs) return false
+  numbers[at + OPENED_AT] = UNSET
+  numbers[at + QUIET] = UNSET
+  numbers[at + CLEARED_AT] = ts
+  const alerts = state.alerts[plan.id]
+  const open = alerts?.open
+  if (!alerts || !open) return false
+  alerts.open = undefined
+  const text = message ?? describe(plan.rule, value, false, state, at)
+  alerts.outbox = [...alerts.outbox, transition('cleared', open, ts, value, text)]
   return true
 }
 
 function openAlert(
-  draft: AlertState,
+  state: RulesState,
+  at: number,
   rule: Rule,
   deviceId: string,
   ts: number,
   value: number,
   context: Context,
-  message = describe(rule, value, true, draft),
+  message = describe(rule, value, true, state, at),
 ): void {
   const detector = detectorOf(rule)
   const alert: Alert = {
@@ -289,12 +293,13 @@ function openAlert(
       reason: `${rule.id}: ${message}`,
     }
   }
-  draft.open = alert
-  draft.outbox = [...draft.outbox, opened]
+  state.numbers[at + OPENED_AT] = ts
+  const outbox = state.alerts[rule.id]?.outbox ?? []
+  state.alerts[rule.id] = { open: alert, outbox: [...outbox, opened] }
 }
 
-function describe(rule: Rule, value: number, active: boolean, draft: AlertState): string {
-  return detectorOf(rule).describe(rule, value, active, memoryOf(draft))
+function describe(rule: Rule, value: number, active: boolean, state: RulesState, at: number): string {
+  return detectorOf(rule).describe(rule, value, active, state.numbers, at)
 }
 
 function transition(

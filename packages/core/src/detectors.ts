@@ -1,34 +1,17 @@
 /**
  * One detector per rule kind: reads a reading, updates the rule's memory for the device, and says
- * whether the condition holds. The memory is five numbers whatever the kind — O(1), one shape on the
- * hot path, a few bytes in the state store. What holding means over time (for, clearFor, cooldown)
- * is the alert lifecycle's business, not the detectors'.
+ * whether the condition holds. The memory is five numbers whatever the kind (slots N to V of the
+ * rule's numbers: see slots.ts) — O(1), one layout on the hot path, a few bytes in the state store.
+ * What holding means over time (for, clearFor, cooldown) is the alert lifecycle's business.
  */
 import { formatDuration } from './duration.ts'
 import { type Model, scoreReading } from './model.ts'
 import type { PlannedRule } from './rule-plan.ts'
 import type { Rule, RuleKind, RuleOf } from './rules.ts'
+import { M, N, T, V, X } from './slots.ts'
 
-/**
- * A rule's memory for one device, with its watermark: six numbers in one array. A device's rules are
- * all read for each of its readings, so their numbers are kept where V8 keeps an array of numbers:
- * unboxed and side by side, changed in place. Object fields would each hold a boxed number of their
- * own, scattered across the heap, and a new box per write. Each kind names its own use of the slots:
- * `N` a count, `X` the last value (or a reference), `T` a device time, `M` and `V` a running mean and
- * variance. JSON keeps it as a plain array.
- */
-export type Memory = number[]
-
-/** Device time of the newest reading the rule applied (the alert lifecycle's: see AlertState). */
-export const WATERMARK = 0
-export const N = 1
-export const X = 2
-export const T = 3
-export const M = 4
-export const V = 5
-
-/** Before any reading: no watermark yet (device times are ≥ 0), every detector at rest. */
-export const newMemory = (): Memory => [-1, 0, 0, 0, 0, 0]
+/** A device's rule numbers (see slots.ts); `at` says where a rule's own start. */
+type Numbers = number[]
 
 export interface Context {
   /** Champion models by device type, for model-score rules. */
@@ -53,7 +36,8 @@ export interface Observation {
  */
 export function detect(
   plan: PlannedRule,
-  memory: Memory,
+  m: Numbers,
+  at: number,
   ts: number,
   value: number,
   metrics: Record<string, number>,
@@ -66,28 +50,28 @@ export function detect(
     case 'threshold':
       return threshold(plan.rule as RuleOf<'threshold'>, value, active, out)
     case 'rate':
-      return rate(plan.rule as RuleOf<'rate'>, memory, ts, value, out)
+      return rate(plan.rule as RuleOf<'rate'>, m, at, ts, value, out)
     case 'zscore': {
       const rule = plan.rule as RuleOf<'zscore'>
       const limit = active ? (rule.clear ?? rule.z * 0.75) : rule.z
-      deviation(memory, value, plan.decay, rule.warmup, limit, 'both', rule.halfLife, out)
+      deviation(m, at, value, plan.decay, rule.warmup, limit, 'both', rule.halfLife, out)
       return true
     }
     case 'spike': {
       const rule = plan.rule as RuleOf<'spike'>
-      deviation(memory, value, plan.decay, rule.warmup, rule.z, rule.direction, SPIKE_REBASE_AFTER, out)
+      deviation(m, at, value, plan.decay, rule.warmup, rule.z, rule.direction, SPIKE_REBASE_AFTER, out)
       return true
     }
     case 'flatline':
-      return flatline(plan.rule as RuleOf<'flatline'>, memory, ts, value, out)
+      return flatline(plan.rule as RuleOf<'flatline'>, m, at, ts, value, out)
     case 'heartbeat':
       // T: the newest device time heard from the device. Any reading means it is alive.
-      if (ts > (memory[T] as number)) memory[T] = ts
+      if (ts > (m[at + T] as number)) m[at + T] = ts
       out.holds = false
       out.value = 0
       return true
     case 'model-score':
-      return modelScore(plan.rule as RuleOf<'model-score'>, memory, ts, metrics, active, context, out)
+      return modelScore(plan.rule as RuleOf<'model-score'>, m, at, ts, metrics, active, context, out)
   }
 }
 
@@ -96,7 +80,7 @@ interface Detector<R extends Rule> {
   /** The boundary the alert reports as its threshold. */
   limit(rule: R, context: Context): number
   /** For people. */
-  describe(rule: R, value: number, active: boolean, memory: Memory): string
+  describe(rule: R, value: number, active: boolean, m: Numbers, at: number): string
 }
 
 function threshold(rule: RuleOf<'threshold'>, value: number, active: boolean, out: Observation): boolean {
@@ -109,7 +93,7 @@ function threshold(rule: RuleOf<'threshold'>, value: number, active: boolean, ou
 
 const thresholdText: Detector<RuleOf<'threshold'>> = {
   limit: (rule) => boundOf(rule),
-  describe(rule, value, active, _memory) {
+  describe(rule, value, active) {
     if (!active) return `${rule.metric} ${value} is back past ${rule.clear ?? boundOf(rule)}`
     const held = rule.for ? ` for ${formatDuration(rule.for)}` : ''
     return `${rule.metric} ${value} is ${rule.above !== undefined ? 'above' : 'below'} ${boundOf(rule)}${held}`
@@ -120,13 +104,20 @@ function boundOf(rule: RuleOf<'threshold'>): number {
   return (rule.above ?? rule.below) as number
 }
 
-function rate(rule: RuleOf<'rate'>, memory: Memory, ts: number, value: number, out: Observation): boolean {
-  const first = memory[N] === 0
-  const since = memory[T] as number
-  const change = first || ts <= since ? 0 : ((value - (memory[X] as number)) / (ts - since)) * rule.per
-  memory[N] = 1
-  memory[X] = value
-  memory[T] = ts
+function rate(
+  rule: RuleOf<'rate'>,
+  m: Numbers,
+  at: number,
+  ts: number,
+  value: number,
+  out: Observation,
+): boolean {
+  const first = m[at + N] === 0
+  const since = m[at + T] as number
+  const change = first || ts <= since ? 0 : ((value - (m[at + X] as number)) / (ts - since)) * rule.per
+  m[at + N] = 1
+  m[at + X] = value
+  m[at + T] = ts
   out.holds =
     (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
   out.value = round(change)
@@ -145,8 +136,8 @@ const rateText: Detector<RuleOf<'rate'>> = {
 
 const zscoreText: Detector<RuleOf<'zscore'>> = {
   limit: (rule) => rule.z,
-  describe(rule, value, active, memory) {
-    const usual = `usual ${round(memory[M] as number)}, noise ± ${round(Math.sqrt(memory[V] as number))}`
+  describe(rule, value, active, m, at) {
+    const usual = `usual ${round(m[at + M] as number)}, noise ± ${round(Math.sqrt(m[at + V] as number))}`
     if (!active) return `${rule.metric} is back near its baseline (z ${value}; ${usual})`
     return `${rule.metric} is ${value} standard deviations from its baseline (${usual})`
   },
@@ -157,9 +148,9 @@ const SPIKE_REBASE_AFTER = 3
 
 const spikeText: Detector<RuleOf<'spike'>> = {
   limit: (rule) => rule.z,
-  describe(rule, value, active, memory) {
+  describe(rule, value, active, m, at) {
     if (!active) return `${rule.metric} is back in line (z ${value})`
-    return `${rule.metric} ${value > 0 ? 'spiked' : 'dipped'} ${Math.abs(value)} standard deviations from ${round(memory[M] as number)}`
+    return `${rule.metric} ${value > 0 ? 'spiked' : 'dipped'} ${Math.abs(value)} standard deviations from ${round(m[at + M] as number)}`
   },
 }
 
@@ -172,7 +163,8 @@ const spikeText: Detector<RuleOf<'spike'>> = {
  * first `warmup` readings (N counts them), while the baseline forms. Returns the z-score; sets `holds`.
  */
 function deviation(
-  memory: Memory,
+  m: Numbers,
+  at: number,
   value: number,
   /** The weight of a new reading at the rule's half-life: `1 - 2 ** (-1 / halfLife)`. */
   decay: number,
@@ -182,62 +174,63 @@ function deviation(
   rebaseAfter: number,
   out: Observation,
 ): void {
-  const n = memory[N] as number
-  const mean = memory[M] as number
-  const sd = Math.sqrt(memory[V] as number)
+  const n = m[at + N] as number
+  const mean = m[at + M] as number
+  const sd = Math.sqrt(m[at + V] as number)
   const z = n < 2 ? 0 : (value - mean) / Math.max(sd, 1e-9)
   const outlier = n >= warmup && Math.abs(z) > limit
   out.holds = outlier && (direction === 'both' || (direction === 'up' ? z > 0 : z < 0))
   out.value = round(Math.max(-1e9, Math.min(1e9, z)))
   // A true running mean while warming up, then a fixed half-life.
   const alpha = Math.max(decay, 1 / (n + 1))
-  const run = memory[T] as number
+  const run = m[at + T] as number
   if (n > 0 && !outlier && run === 0) {
-    const step = value - (memory[X] as number)
-    memory[V] = (memory[V] as number) + alpha * ((step * step) / 2 - (memory[V] as number))
+    const step = value - (m[at + X] as number)
+    m[at + V] = (m[at + V] as number) + alpha * ((step * step) / 2 - (m[at + V] as number))
   }
   if (!outlier) {
-    memory[M] = mean + alpha * (value - mean)
-    memory[T] = 0
+    m[at + M] = mean + alpha * (value - mean)
+    m[at + T] = 0
   } else if (run + 1 >= rebaseAfter) {
-    memory[M] = value
-    memory[T] = 0
+    m[at + M] = value
+    m[at + T] = 0
   } else {
-    memory[M] = mean + alpha * Math.sign(z) * limit * sd
-    memory[T] = run + 1
+    m[at + M] = mean + alpha * Math.sign(z) * limit * sd
+    m[at + T] = run + 1
   }
-  memory[X] = value
-  memory[N] = n + 1
+  m[at + X] = value
+  m[at + N] = n + 1
 }
 
 function flatline(
   rule: RuleOf<'flatline'>,
-  memory: Memory,
+  m: Numbers,
+  at: number,
   ts: number,
   value: number,
   out: Observation,
 ): boolean {
   // X: the value the run started with, T: when, N: readings in the run.
-  let n = memory[N] as number
-  if (n > 0 && Math.abs(value - (memory[X] as number)) <= rule.tolerance) n++
+  let n = m[at + N] as number
+  if (n > 0 && Math.abs(value - (m[at + X] as number)) <= rule.tolerance) n++
   else {
-    memory[X] = value
-    memory[T] = ts
+    m[at + X] = value
+    m[at + T] = ts
     n = 1
   }
-  memory[N] = n
+  m[at + N] = n
   out.holds =
     (rule.unchangedReadings !== undefined && n >= rule.unchangedReadings) ||
-    (rule.unchangedFor !== undefined && ts - (memory[T] as number) >= rule.unchangedFor)
+    (rule.unchangedFor !== undefined && ts - (m[at + T] as number) >= rule.unchangedFor)
   out.value = value
   return true
 }
 
 const flatlineText: Detector<RuleOf<'flatline'>> = {
   limit: (rule) => rule.unchangedReadings ?? rule.unchangedFor ?? 0,
-  describe(rule, value, active, memory) {
+  describe(rule, value, active, m, at) {
     if (!active) return `${rule.metric} moves again (${value})`
-    return `${rule.metric} has stayed at ${memory[X]} for ${memory[N]} readings`
+    return `${rule.metric} has stayed at ${m[at + X]} for ${m[at + N]} readings`
   },
 }
 
@@ -251,7 +244,8 @@ const heartbeatText: Detector<RuleOf<'heartbeat'>> = {
 
 function modelScore(
   rule: RuleOf<'model-score'>,
-  memory: Memory,
+  m: Numbers,
+  at: number,
   ts: number,
   metrics: Record<string, number>,
   active: boolean,
@@ -265,7 +259,7 @@ function modelScore(
   const limit = rule.above ?? model.threshold
   out.holds = active ? score >= limit * 0.9 : score > limit
   out.value = round(score)
-  memory[X] = out.value
+  m[at + X] = out.value
   return true
 }
 

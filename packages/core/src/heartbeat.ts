@@ -5,37 +5,51 @@
  * reading clears it. Silence is wall-clock time since the newest device time heard, so a device whose
  * clock runs behind looks quiet sooner: keep `after` well above the fleet's clock error.
  */
-import { type AlertState, memoryOf, settle } from './alerts.ts'
-import { T, WATERMARK } from './detectors.ts'
+import { isOpen, type RulesState, settleAt } from './alerts.ts'
+import { noModels } from './detectors.ts'
+import { planOf } from './rule-plan.ts'
 import type { RuleOf } from './rules.ts'
+import { T, WATERMARK } from './slots.ts'
 
 type HeartbeatRule = RuleOf<'heartbeat'>
 
-/** The sweep's check at `now`: opens the alert of a device heard from before and silent for `after`. */
-export function checkSilence(draft: AlertState, rule: HeartbeatRule, deviceId: string, now: number): void {
-  const heard = memoryOf(draft)[T] as number
-  if (draft.open || heard <= 0) return
+/**
+ * The sweep's check at `now` of the rule whose numbers start `at`: opens the alert of a device heard
+ * from before and silent for `after`.
+ */
+export function checkSilence(
+  state: RulesState,
+  at: number,
+  rule: HeartbeatRule,
+  deviceId: string,
+  now: number,
+): void {
+  const heard = state.numbers[at + T] as number
+  if (isOpen(state, at) || heard <= 0) return
   const silent = now - heard
   if (silent < rule.after) return
   // The heartbeat detector says it: no telemetry for {silent} (expected within {after}).
-  settle(draft, rule, deviceId, now, true, silent)
+  settleAt(state, at, planOf(rule), deviceId, now, true, silent, noModels)
 }
 
 /** A birth message clears the alert; a last will opens it, when the rule says `offline`. */
 export function hearStatus(
-  draft: AlertState,
+  state: RulesState,
+  at: number,
   rule: HeartbeatRule,
   deviceId: string,
-  state: 'online' | 'offline',
+  status: 'online' | 'offline',
   ts: number,
 ): void {
-  const memory = memoryOf(draft)
-  if (ts <= (memory[WATERMARK] as number)) return
-  memory[WATERMARK] = ts
-  if (state === 'online') {
-    if (ts > (memory[T] as number)) memory[T] = ts
-    if (draft.open) settle(draft, rule, deviceId, ts, false, 0, undefined, 'the device is back online')
-  } else if (rule.offline && !draft.open) {
-    settle(draft, rule, deviceId, ts, true, 0, undefined, 'the device went offline (last will)')
+  const numbers = state.numbers
+  if (ts <= (numbers[at + WATERMARK] as number)) return
+  numbers[at + WATERMARK] = ts
+  const plan = planOf(rule)
+  if (status === 'online') {
+    if (ts > (numbers[at + T] as number)) numbers[at + T] = ts
+    if (isOpen(state, at))
+      settleAt(state, at, plan, deviceId, ts, false, 0, noModels, 'the device is back online')
+  } else if (rule.offline && !isOpen(state, at)) {
+    settleAt(state, at, plan, deviceId, ts, true, 0, noModels, 'the device went offline (last will)')
   }
 }

@@ -7,7 +7,7 @@
  * window → write the new readings → apply rules in device-time order → save the states (version
  * check) → deliver alert transitions and commands from the saved outboxes.
  */
-import type { AlertTransition } from './alerts.ts'
+import { type AlertTransition, alertsOf, emptyRulesState, findSlot, isOpen } from './alerts.ts'
 import { type DecodedRecord, decodeMessage, type InboundMessage } from './decode.ts'
 import { type Context, noModels } from './detectors.ts'
 import {
@@ -128,7 +128,7 @@ interface Device extends Readings {
 }
 
 /** Stands for a device's state until `load` sets it. */
-const UNLOADED: DeviceState = Object.freeze({ rules: Object.freeze({}) })
+const UNLOADED: DeviceState = Object.freeze({ rules: Object.freeze(emptyRulesState()) })
 const NONE: ReadonlySet<AlertTransition> = new Set()
 
 function deviceOf(id: string, items: Reading[] = [], results: RecordResult[] = []): Device {
@@ -320,19 +320,20 @@ export async function sweep(
   await load(devices, deps.state)
   const silent = (device: Device) =>
     rules.some((rule) => {
-      const state = device.draft.rules[rule.id]
-      return state !== undefined && !state.open && selects(rule, device.id)
+      const at = findSlot(device.draft.rules, rule.id)
+      return at !== undefined && !isOpen(device.draft.rules, at) && selects(rule, device.id)
     })
   // The sweep also delivers what a crashed invocation left in an outbox.
   const due = devices.filter((d) => silent(d) || isStale(d.draft, now))
   const saved = await commit(due, deps.state, now, (device) => {
     let added = 0
+    const state = device.draft.rules
     for (const rule of rules) {
-      const state = device.draft.rules[rule.id]
-      if (!state || !selects(rule, device.id)) continue
-      const before = state.outbox.length
-      checkSilence(state, rule, device.id, now)
-      added += state.outbox.length - before
+      const at = findSlot(state, rule.id)
+      if (at === undefined || !selects(rule, device.id)) continue
+      const before = alertsOf(state, rule.id).outbox.length
+      checkSilence(state, at, rule, device.id, now)
+      added += alertsOf(state, rule.id).outbox.length - before
     }
     return added
   })

@@ -48,23 +48,45 @@ export function planOf(rule: Rule): PlannedRule {
 }
 
 /**
- * The plans of the rules of a rule set that watch a device (those that `selects` it). Asked per
- * device per batch, so remembered per rule set for up to MAX_REMEMBERED_DEVICES devices.
+ * The rules of a rule set that watch one device, planned, and their ids: the order in which the
+ * device keeps their numbers. Devices watched by the same rules share one.
  */
-export function planFor(rules: readonly Rule[], deviceId: string): readonly PlannedRule[] {
+export interface Watchers {
+  plans: readonly PlannedRule[]
+  ids: readonly string[]
+}
+
+/**
+ * The rules of a rule set that watch a device (those that `selects` it). Asked per device per
+ * batch, so remembered per rule set for up to MAX_REMEMBERED_DEVICES devices.
+ */
+export function planFor(rules: readonly Rule[], deviceId: string): Watchers {
   let known = selections.get(rules)
   if (!known) {
-    known = new Map()
+    known = { byDevice: new Map(), byIds: new Map() }
     selections.set(rules, known)
   }
-  let answer = known.get(deviceId)
+  let answer = known.byDevice.get(deviceId)
   if (answer === undefined) {
-    answer = rules.filter((rule) => selects(rule, deviceId)).map(planOf)
-    if (known.size >= MAX_REMEMBERED_DEVICES) known.clear()
-    known.set(deviceId, answer)
+    const plans = rules.filter((rule) => selects(rule, deviceId)).map(planOf)
+    const ids = plans.map((plan) => plan.id)
+    const key = ids.join('\u0000')
+    answer = known.byIds.get(key)
+    if (answer === undefined) {
+      answer = { plans, ids }
+      known.byIds.set(key, answer)
+    }
+    if (known.byDevice.size >= MAX_REMEMBERED_DEVICES) {
+      known.byDevice.clear()
+      known.byIds.clear()
+    }
+    known.byDevice.set(deviceId, answer)
   }
   return answer
 }
 
 const MAX_REMEMBERED_DEVICES = 100_000
-const selections = new WeakMap<readonly Rule[], Map<string, readonly PlannedRule[]>>()
+const selections = new WeakMap<
+  readonly Rule[],
+  { byDevice: Map<string, Watchers>; byIds: Map<string, Watchers> }
+>()

@@ -1,4 +1,13 @@
-import { type InboundMessage, parseRules, type StateStore, type TelemetryInput } from '../src/index.ts'
+import {
+  type AlertTransition,
+  advance,
+  alertsOf,
+  emptyRulesState,
+  type InboundMessage,
+  parseRules,
+  type StateStore,
+  type TelemetryInput,
+} from '../src/index.ts'
 
 export const NOW = Date.UTC(2026, 10, 23, 12, 0, 0)
 
@@ -57,4 +66,14 @@ export function racingLoads(store: StateStore): StateStore {
     },
     save: (entries) => store.save(entries),
   }
+}
+
+/** Real transitions from the core's alert lifecycle: the device overheats (opened, with `safe-mode`), then cools (cleared). */
+export function overheatAndCool(deviceId = 'esp32-0001', at = NOW): AlertTransition[] {
+  const [rule] = overTemperature
+  if (!rule) throw new Error('fixture rule missing')
+  const state = emptyRulesState()
+  advance(state, rule, deviceId, at, 85.2)
+  advance(state, rule, deviceId, at + 60_000, 71.4)
+  return alertsOf(state, rule.id).outbox
 }

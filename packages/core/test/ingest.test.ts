@@ -191,7 +191,7 @@ describe('ingest: failures are per record and retryable', () => {
       const entry = deps.state.entries.get('device/esp32-0001')
       return JSON.parse(entry?.value ?? '{}') as DeviceState
     }
-    const holds = (state: DeviceState) => Object.values(state.rules).some((r) => r.outbox.length > 0)
+    const holds = (state: DeviceState) => Object.values(state.rules.alerts).some((r) => r.outbox.length > 0)
     const steps: [number, number, boolean][] = [
       [1, 20, false],
       [2, 85, true],

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { WATERMARK } from '../src/detectors.ts'
+import { type DeviceState, draftOf } from '../src/device-state.ts'
 import {
-  type AlertState,
-  emptyAlertState,
+  alertsOf,
+  emptyRulesState,
   type Model,
   observe,
   parseModel,
   parseRules,
   type Rule,
+  type RuleAlerts,
   type RuleInput,
+  type RulesState,
 } from '../src/index.ts'
+import { OPENED_AT, SINCE, WATERMARK } from '../src/slots.ts'
 import { NOW } from './_fixtures.ts'
 
 const SECOND = 1_000
@@ -28,13 +31,14 @@ function run(
   rule: Rule,
   values: readonly number[],
   { every = 1, metric = 'temperature', models = new Map<string, Model>() } = {},
-): { state: AlertState; events: string[] } {
-  const state = emptyAlertState()
+): { state: RulesState; alerts: Readonly<RuleAlerts>; events: string[] } {
+  const state = emptyRulesState()
   values.forEach((value, i) => {
     observe(state, rule, 'd1', NOW + i * every * SECOND, { [metric]: value }, { models })
   })
-  const events = state.outbox.map((t) => `${t.type}@${(t.at - NOW) / (every * SECOND)}`)
-  return { state, events }
+  const alerts = alertsOf(state, rule.id)
+  const events = alerts.outbox.map((t) => `${t.type}@${(t.at - NOW) / (every * SECOND)}`)
+  return { state, alerts, events }
 }
 
 /** Deterministic noise around a level: a fixed sequence, so tests need no random source. */
@@ -59,9 +63,9 @@ describe('rate', () => {
 
   it('compares the change between readings per `per`, on device time', () => {
     // One reading a minute: +3, +5 (not past 5), +6, then −10.
-    const { events, state } = run(rising, [20, 23, 28, 34, 24], { every: 60 })
+    const { events, alerts } = run(rising, [20, 23, 28, 34, 24], { every: 60 })
     expect(events).toEqual(['opened@3', 'cleared@4'])
-    expect(state.outbox[0]?.value).toBe(6)
+    expect(alerts.outbox[0]?.value).toBe(6)
   })
 
   it('scales by the time between readings', () => {
@@ -90,9 +94,9 @@ describe('zscore', () => {
 
   it('opens when a value is far from the learned baseline and clears once back near it', () => {
     const values = [...noisy(60, 30, 0.5), 40, 40, 30, 30]
-    const { events, state } = run(shifted, values)
+    const { events, alerts } = run(shifted, values)
     expect(events).toEqual(['opened@60', 'cleared@62'])
-    expect(state.outbox[0]?.message).toMatch(
+    expect(alerts.outbox[0]?.message).toMatch(
       /^temperature is \d+(\.\d+)? standard deviations from its baseline/,
     )
   })
@@ -134,9 +138,9 @@ describe('spike', () => {
 describe('flatline', () => {
   it('opens after N readings within the tolerance and clears when the value moves', () => {
     const stuck = ruleOf({ kind: 'flatline', metric: 'temperature', unchangedReadings: 4, tolerance: 0.01 })
-    const { events, state } = run(stuck, [30.1, 30.2, 30.2, 30.205, 30.2, 30.2, 31])
+    const { events, alerts } = run(stuck, [30.1, 30.2, 30.2, 30.205, 30.2, 30.2, 31])
     expect(events).toEqual(['opened@4', 'cleared@6'])
-    expect(state.outbox[0]?.message).toBe('temperature has stayed at 30.2 for 4 readings')
+    expect(alerts.outbox[0]?.message).toBe('temperature has stayed at 30.2 for 4 readings')
   })
 
   it('opens after a duration without change', () => {
@@ -163,9 +167,13 @@ describe('model-score', () => {
 
   it('scores with the champion model, records its version, and stays quiet without one', () => {
     // z = |x − 30| / 1.4826: 36 scores 4.05, past 3; 33 scores 2.02, below 0.9 × 3.
-    const { events, state } = run(scored, [30, 36, 33], { models: new Map([['motor', model]]) })
+    const { events, alerts } = run(scored, [30, 36, 33], { models: new Map([['motor', model]]) })
     expect(events).toEqual(['opened@1', 'cleared@2'])
-    expect(state.outbox[0]?.alert).toMatchObject({ modelVersion: '2026-11-24.1', threshold: 3, value: 4.047 })
+    expect(alerts.outbox[0]?.alert).toMatchObject({
+      modelVersion: '2026-11-24.1',
+      threshold: 3,
+      value: 4.047,
+    })
     expect(run(scored, [30, 36, 33]).events).toEqual([])
   })
 })
@@ -191,39 +199,83 @@ describe('lifecycle options shared by every kind', () => {
       above: 80,
       escalate: { after: '3s', severity: 'critical' },
     })
-    const { events, state } = run(rule, [85, 85, 85, 85, 85, 85])
+    const { events, alerts } = run(rule, [85, 85, 85, 85, 85, 85])
     expect(events).toEqual(['opened@0', 'escalated@3'])
-    expect(state.open?.severity).toBe('critical')
+    expect(alerts.open?.severity).toBe('critical')
   })
 
   it('a reading at or before the watermark moves nothing', () => {
     const rule = ruleOf({ kind: 'threshold', metric: 'temperature', above: 80 })
-    const state = emptyAlertState()
+    const state = emptyRulesState()
     observe(state, rule, 'd1', NOW, { temperature: 70 })
     observe(state, rule, 'd1', NOW - SECOND, { temperature: 90 })
     observe(state, rule, 'd1', NOW, { temperature: 90 })
-    expect(state.outbox).toEqual([])
-    expect(state.memory[WATERMARK]).toBe(NOW)
+    expect(alertsOf(state, rule.id).outbox).toEqual([])
+    expect(state.numbers[WATERMARK]).toBe(NOW)
   })
 
-  it('reads a state saved with named memory fields, and goes on from its baseline', () => {
-    const rule = ruleOf({ kind: 'spike', metric: 'temperature', warmup: 5, z: 4 })
-    const saved = {
-      watermark: NOW,
-      n: 40,
-      x: 30.1,
-      t: 0,
-      m: 30,
-      v: 0.01,
-      open: undefined,
-      outbox: [],
-    } as unknown as AlertState
-    observe(saved, rule, 'd1', NOW - SECOND, { temperature: 99 })
-    expect(saved.outbox).toEqual([])
-    observe(saved, rule, 'd1', NOW + SECOND, { temperature: 99 })
-    expect(saved.outbox.map((t) => t.type)).toEqual(['opened'])
-    expect(saved.memory[WATERMARK]).toBe(NOW + SECOND)
-    for (const named of ['watermark', 'n', 'x', 't', 'm', 'v']) expect(saved).not.toHaveProperty(named)
+  it("keeps the rules' numbers side by side, in the order of their ids", () => {
+    const hot = ruleOf({ kind: 'threshold', metric: 'temperature', above: 80, for: '1m' })
+    const stuck = ruleOf({ id: 'stuck', kind: 'flatline', metric: 'temperature', unchangedReadings: 5 })
+    const state = emptyRulesState()
+    observe(state, hot, 'd1', NOW, { temperature: 85 })
+    observe(state, stuck, 'd1', NOW, { temperature: 85 })
+    expect(state.ids).toEqual(['r', 'stuck'])
+    // r: watermark, no memory (a threshold keeps none), holding since NOW, nothing cleared or open.
+    // stuck: watermark, a run of 1 reading at 85 since NOW.
+    expect(state.numbers).toEqual([
+      NOW,
+      0,
+      0,
+      0,
+      0,
+      0,
+      NOW,
+      -1,
+      -1,
+      -1,
+      NOW,
+      1,
+      85,
+      NOW,
+      0,
+      0,
+      -1,
+      -1,
+      -1,
+      -1,
+    ])
+  })
+})
+
+describe('device states saved by earlier versions', () => {
+  const rule = ruleOf({ kind: 'spike', metric: 'temperature', warmup: 5, z: 4 })
+  const open = { id: 'd1:hot:1', ruleId: 'hot', openedAt: NOW - 10 * SECOND, severity: 'warning' }
+  const earlier = (r: object) =>
+    ({
+      rules: {
+        r,
+        hot: { memory: [NOW - SECOND, 0, 0, 0, 0, 0], open, since: undefined, outbox: [] },
+      },
+    }) as unknown as DeviceState
+
+  it.each([
+    ['named memory fields', { watermark: NOW, n: 40, x: 30.1, t: 0, m: 30, v: 0.01, outbox: [] }],
+    ['a memory array', { memory: [NOW, 40, 30.1, 0, 30, 0.01], outbox: [] }],
+  ])("reads %s into the rules' numbers, and goes on from the baseline", (_, r) => {
+    const { rules } = draftOf(earlier(r))
+    expect(rules.ids).toEqual(['r', 'hot'])
+    expect(rules.numbers.slice(0, 10)).toEqual([NOW, 40, 30.1, 0, 30, 0.01, -1, -1, -1, -1])
+    // The open alert of the other rule: its opening time in the numbers, the alert itself kept.
+    expect(rules.numbers[10 + OPENED_AT]).toBe(NOW - 10 * SECOND)
+    expect(rules.numbers[10 + SINCE]).toBe(-1)
+    expect(alertsOf(rules, 'hot').open).toEqual(open)
+
+    observe(rules, rule, 'd1', NOW - SECOND, { temperature: 99 })
+    expect(alertsOf(rules, rule.id).outbox).toEqual([])
+    observe(rules, rule, 'd1', NOW + SECOND, { temperature: 99 })
+    expect(alertsOf(rules, rule.id).outbox.map((t) => t.type)).toEqual(['opened'])
+    expect(rules.numbers[WATERMARK]).toBe(NOW + SECOND)
   })
 })
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { type AlertState, advance, emptyAlertState, ingest, parseRules, RulesError } from '../src/index.ts'
+import {
+  advance,
+  alertsOf,
+  emptyRulesState,
+  ingest,
+  parseRules,
+  RulesError,
+  type RulesState,
+} from '../src/index.ts'
 import { ManualClock, memoryDeps } from '../src/memory.ts'
+import { SINCE } from '../src/slots.ts'
 import { message, NOW } from './_fixtures.ts'
 
 const SECOND = 1_000
@@ -18,25 +27,25 @@ const [hot] = parseRules([
 if (!hot) throw new Error('no rule')
 
 /** Feeds (seconds, value) pairs to one state, as readings of one device in device-time order. */
-function feed(state: AlertState, readings: [number, number][]): string[] {
+function feed(state: RulesState, readings: [number, number][]): string[] {
   for (const [s, value] of readings)
     advance(state, hot as NonNullable<typeof hot>, 'd1', NOW + s * SECOND, value)
-  return state.outbox.map((t) => `${t.type}@${(t.at - NOW) / SECOND}`)
+  return alertsOf(state, 'hot').outbox.map((t) => `${t.type}@${(t.at - NOW) / SECOND}`)
 }
 
 describe('a threshold held for a duration', () => {
   it('reads `for` as a duration and says so in the alert', () => {
     expect(hot.for).toBe(60_000)
-    const state = emptyAlertState()
+    const state = emptyRulesState()
     feed(state, [
       [0, 85],
       [60, 86],
     ])
-    expect(state.open?.message).toBe('temperature 86 is above 80 for 1m')
+    expect(alertsOf(state, 'hot').open?.message).toBe('temperature 86 is above 80 for 1m')
   })
 
   it('opens only once the condition has held that long, at the reading that completes it', () => {
-    const state = emptyAlertState()
+    const state = emptyRulesState()
     expect(
       feed(state, [
         [0, 85],
@@ -44,13 +53,13 @@ describe('a threshold held for a duration', () => {
         [59, 88],
       ]),
     ).toEqual([])
-    expect(state.since).toBe(NOW)
+    expect(state.numbers[SINCE]).toBe(NOW)
     expect(feed(state, [[60, 84]])).toEqual(['opened@60'])
-    expect(state.since).toBeUndefined()
+    expect(state.numbers[SINCE]).toBe(-1)
   })
 
   it('starts counting again when the condition lets go, and clears with hysteresis as before', () => {
-    const state = emptyAlertState()
+    const state = emptyRulesState()
     expect(
       feed(state, [
         [0, 85],

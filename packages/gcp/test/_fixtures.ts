@@ -1,22 +1,9 @@
-import { type AlertTransition, advance, emptyAlertState } from '@fleetpipe/core'
-import { NOW, overTemperature as overTemperatureRules } from '../../core/test/_fixtures.ts'
 import type { PublishMessage, PublishTopic } from '../src/index.ts'
 
-export { NOW }
+export { NOW, overheatAndCool } from '../../core/test/_fixtures.ts'
 
 /** Retries without waiting. */
 export const noWait = { sleep: async () => {} }
-
-const [overTemperature] = overTemperatureRules
-
-/** Real transitions from the core's alert lifecycle: the device overheats (opened, with `safe-mode`), then cools (cleared). */
-export function overheatAndCool(deviceId = 'esp32-0001', at = NOW): AlertTransition[] {
-  if (!overTemperature) throw new Error('fixture rule missing')
-  const state = emptyAlertState()
-  advance(state, overTemperature, deviceId, at, 85.2)
-  advance(state, overTemperature, deviceId, at + 60_000, 71.4)
-  return state.outbox
-}
 
 /** A gRPC failure as google-gax reports it: `code` is the numeric status. */
 export function grpcError(code: number, name: string): Error {
