@@ -3,6 +3,8 @@
  *
  *   json-parse   JSON.parse alone over realistic telemetry messages: the ceiling
  *   core-path    decode + validate + dedupe + rules + encode for the store, no I/O
+ *   core-path, state as JSON   the same with each device's state serialized and read back, as a
+ *                store does: what the state's layout costs beyond the core path's own work
  *   store        readings/s written through the PostgreSQL adapter to embedded PGlite, on disk as
  *                `fleetpipe dev` keeps it (COPY), and in memory as tests open it (INSERT … unnest)
  *
@@ -22,7 +24,7 @@ import {
   type Versioned,
   type WriteOutcome,
 } from '@fleetpipe/core'
-import { ManualClock, memoryDeps } from '@fleetpipe/core/memory'
+import { ManualClock, MemoryStateStore, memoryDeps } from '@fleetpipe/core/memory'
 import { SimDevice, seedFor } from '@fleetpipe/firmware-sim'
 import { encodeReadings, openDatabase } from '@fleetpipe/postgres'
 
@@ -96,7 +98,7 @@ class LiveStateStore implements StateStore {
  * JSON.parse alone, then the core path, round after round on the same fresh messages: a slow
  * moment of a shared machine slows both sides of a round's ratio alike. Medians of the rounds.
  */
-async function parseAndCore(): Promise<{ parse: number; core: number; ratio: number }> {
+async function parseAndCore(state: StateStore): Promise<{ parse: number; core: number; ratio: number }> {
   const total = 20_000
   const warmup = 2
   const times = 12
@@ -105,7 +107,7 @@ async function parseAndCore(): Promise<{ parse: number; core: number; ratio: num
   const deps = {
     ...memoryDeps(new ManualClock(NOW)),
     store: new EncodingStore(),
-    state: new LiveStateStore(),
+    state,
   }
   const decoder = new TextDecoder()
   const parse: number[] = []
@@ -165,9 +167,11 @@ async function store(dataDir?: string): Promise<number> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
-const { parse, core, ratio } = await parseAndCore()
 // `--core-only`: the first two lines alone, for a quick look while changing the core.
 const coreOnly = process.argv.includes('--core-only')
+const { parse, core, ratio } = await parseAndCore(new LiveStateStore())
+// The in-memory StateStore keeps each state as a JSON string, as a real store keeps it serialized.
+const jsonState = coreOnly ? Number.NaN : (await parseAndCore(new MemoryStateStore())).core
 const memory = coreOnly ? Number.NaN : await store()
 const dir = await mkdtemp(join(tmpdir(), 'fleetpipe-bench-'))
 const disk = coreOnly ? Number.NaN : await store(dir)
@@ -177,6 +181,7 @@ const results = {
   jsonParseMsgsPerSec: Math.round(parse),
   corePathMsgsPerSec: Math.round(core),
   coreToParseRatio: Math.round(ratio * 1000) / 1000,
+  corePathJsonStateMsgsPerSec: Math.round(jsonState),
   storeRowsPerSecInMemory: Math.round(memory),
   storeRowsPerSecOnDisk: Math.round(disk),
 }
@@ -187,6 +192,9 @@ console.log(
 console.log(`  JSON.parse only          ${fmt(parse).padStart(12)} msgs/s`)
 console.log(
   `  core path (no I/O)       ${fmt(core).padStart(12)} msgs/s   ${(results.coreToParseRatio * 100).toFixed(1)} % of JSON.parse (target ≥ 40 %)`,
+)
+console.log(
+  `  core path, state as JSON ${fmt(jsonState).padStart(12)} msgs/s   (each state serialized and read back)`,
 )
 console.log(
   `  store, PGlite on disk    ${fmt(disk).padStart(12)} rows/s   (target ≥ 150,000; as fleetpipe dev keeps it)`,
