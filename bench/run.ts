@@ -3,6 +3,7 @@
  *
  *   json-parse   JSON.parse alone over realistic telemetry messages: the ceiling
  *   core-path    decode + validate + dedupe + rules + encode for the store, no I/O
+ *   core-path, no rules   the same without rules: what the rules cost is the difference
  *   core-path, state as JSON   the same with each device's state serialized and read back, as a
  *                store does: what the state's layout costs beyond the core path's own work
  *   store        readings/s written through the PostgreSQL adapter to embedded PGlite, on disk as
@@ -19,6 +20,7 @@ import {
   type InboundMessage,
   ingest,
   type Reading,
+  type Rule,
   type StateStore,
   type TelemetryStore,
   type Versioned,
@@ -98,7 +100,10 @@ class LiveStateStore implements StateStore {
  * JSON.parse alone, then the core path, round after round on the same fresh messages: a slow
  * moment of a shared machine slows both sides of a round's ratio alike. Medians of the rounds.
  */
-async function parseAndCore(state: StateStore): Promise<{ parse: number; core: number; ratio: number }> {
+async function parseAndCore(
+  state: StateStore,
+  rules: readonly Rule[] = defaultRules,
+): Promise<{ parse: number; core: number; ratio: number }> {
   const total = 20_000
   const warmup = 2
   const times = 12
@@ -121,7 +126,7 @@ async function parseAndCore(state: StateStore): Promise<{ parse: number; core: n
     const parseMs = performance.now() - start
     start = performance.now()
     for (let i = 0; i < batch.length; i += BATCH) {
-      await ingest(batch.slice(i, i + BATCH), deps, { rules: defaultRules })
+      await ingest(batch.slice(i, i + BATCH), deps, { rules })
     }
     const coreMs = performance.now() - start
     if (r < warmup) continue
@@ -170,6 +175,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 // `--core-only`: the first two lines alone, for a quick look while changing the core.
 const coreOnly = process.argv.includes('--core-only')
 const { parse, core, ratio } = await parseAndCore(new LiveStateStore())
+// Without rules: what the rules cost is the difference.
+const noRules = coreOnly ? Number.NaN : (await parseAndCore(new LiveStateStore(), [])).ratio
 // The in-memory StateStore keeps each state as a JSON string, as a real store keeps it serialized.
 const jsonState = coreOnly ? Number.NaN : (await parseAndCore(new MemoryStateStore())).core
 const memory = coreOnly ? Number.NaN : await store()
@@ -182,6 +189,7 @@ const results = {
   corePathMsgsPerSec: Math.round(core),
   coreToParseRatio: Math.round(ratio * 1000) / 1000,
   corePathJsonStateMsgsPerSec: Math.round(jsonState),
+  coreWithoutRulesToParseRatio: Math.round(noRules * 1000) / 1000,
   storeRowsPerSecInMemory: Math.round(memory),
   storeRowsPerSecOnDisk: Math.round(disk),
 }
@@ -192,6 +200,9 @@ console.log(
 console.log(`  JSON.parse only          ${fmt(parse).padStart(12)} msgs/s`)
 console.log(
   `  core path (no I/O)       ${fmt(core).padStart(12)} msgs/s   ${(results.coreToParseRatio * 100).toFixed(1)} % of JSON.parse (target ≥ 40 %)`,
+)
+console.log(
+  `  core path, no rules      ${(results.coreWithoutRulesToParseRatio * 100).toFixed(1).padStart(12)} % of JSON.parse   (what the rules cost is the difference)`,
 )
 console.log(
   `  core path, state as JSON ${fmt(jsonState).padStart(12)} msgs/s   (each state serialized and read back)`,
