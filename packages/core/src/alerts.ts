@@ -5,7 +5,7 @@
  * a rule quiet for a while after a clear (no storms). Transitions wait in an outbox inside the saved
  * state until the sink has them, so a crash between deciding and delivering re-delivers, never re-decides.
  */
-import { type Context, detect, detectorOf, noModels, type Observation } from './detectors.ts'
+import { type Context, detect, detectorOf, noModels, type Observation, reported } from './detectors.ts'
 import type { DeviceCommand } from './ports.ts'
 import { type PlannedRule, planOf } from './rule-plan.ts'
 import { type Rule, type RuleKind, SEVERITIES, type Severity } from './rules.ts'
@@ -180,13 +180,14 @@ export function settleAt(
   message?: string,
 ): boolean {
   if (!isOpen(state, at)) {
-    if (holds) return holdsWhileClosed(state, at, plan, deviceId, ts, value, context, message)
+    if (holds) return holdsWhileClosed(state, at, plan, deviceId, ts, reported(plan, value), context, message)
     state.numbers[at + SINCE] = UNSET
     return false
   }
+  const shown = reported(plan, value)
   return holds
-    ? holdsWhileOpen(state, at, plan, ts, value)
-    : goneWhileOpen(state, at, plan, ts, value, message)
+    ? holdsWhileOpen(state, at, plan, ts, shown)
+    : goneWhileOpen(state, at, plan, ts, shown, message)
 }
 
 /** The condition holds and no alert is open: opens one, after `for` and outside a cooldown. */

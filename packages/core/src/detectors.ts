@@ -23,7 +23,7 @@ export const noModels: Context = { models: new Map() }
 /** What a detector saw in one reading: written into a reused object, so the hot path allocates nothing. */
 export interface Observation {
   holds: boolean
-  /** The value the alert reports: the reading's value, a rate, a z-score, a model score. */
+  /** What the alert would report, before `reported`: the reading's value, a rate, a z-score, a score. */
   value: number
 }
 
@@ -120,7 +120,7 @@ function rate(
   m[at + T] = ts
   out.holds =
     (rule.rise !== undefined && change > rule.rise) || (rule.fall !== undefined && change < -rule.fall)
-  out.value = round(change)
+  out.value = change
   return true
 }
 
@@ -180,7 +180,7 @@ function deviation(
   const z = n < 2 ? 0 : (value - mean) / Math.max(sd, 1e-9)
   const outlier = n >= warmup && Math.abs(z) > limit
   out.holds = outlier && (direction === 'both' || (direction === 'up' ? z > 0 : z < 0))
-  out.value = round(Math.max(-1e9, Math.min(1e9, z)))
+  out.value = Math.max(-1e9, Math.min(1e9, z))
   // A true running mean while warming up, then a fixed half-life.
   const alpha = Math.max(decay, 1 / (n + 1))
   const run = m[at + T] as number
@@ -258,8 +258,8 @@ function modelScore(
   if (score === undefined) return false
   const limit = rule.above ?? model.threshold
   out.holds = active ? score >= limit * 0.9 : score > limit
-  out.value = round(score)
-  m[at + X] = out.value
+  out.value = score
+  m[at + X] = score
   return true
 }
 
@@ -283,6 +283,17 @@ const detectors: { [K in RuleKind]: Detector<RuleOf<K>> } = {
 
 export function detectorOf<R extends Rule>(rule: R): Detector<R> {
   return detectors[rule.kind] as unknown as Detector<R>
+}
+
+/** The kinds whose alerts report a value their detector derived — a rate, a z-score, a score. */
+const DERIVED: ReadonlySet<RuleKind> = new Set(['rate', 'zscore', 'spike', 'model-score'])
+
+/**
+ * The value an alert reports for what `detect` saw: a derived one to three decimals, a reading's own
+ * as it came. Worked out only when an alert changes, not for every reading.
+ */
+export function reported(plan: PlannedRule, value: number): number {
+  return DERIVED.has(plan.kind) ? round(value) : value
 }
 
 function round(value: number): number {
