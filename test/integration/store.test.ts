@@ -136,6 +136,30 @@ describe('the PostgreSQL store', () => {
         { deviceId: 'w-metrics', ts: newest.ts, seq: 2, boot: 'b1', metrics },
       ])
     })
+    it('stores metrics in the digits the device sent, and reads back the numbers the rules saw', async () => {
+      // Decoding keeps a plain payload's metrics text, and the store writes that text, not a re-serialization.
+      const sent = '{"temperature":23.50,"count":1e2,"fine":1.00000000000000000001,"offset":-4.25E-3}'
+      const payload = JSON.stringify(wire({ deviceId: 'w-sent', seq: 5, ts: NOW - MINUTE })).replace(
+        /"metrics":\{[^}]*\}/,
+        `"metrics":${sent}`,
+      )
+      const inbound = message(payload, { topic: topics.telemetry('w-sent'), payload: Buffer.from(payload) })
+      const [record] = decode(inbound, { now: NOW, maxAgeMs: DEFAULT_MAX_AGE_MS })
+      const decoded = (record as { kind: 'reading'; reading: Reading }).reading
+      expect(decoded.metrics).toEqual({ temperature: 23.5, count: 100, fine: 1, offset: -0.00425 })
+
+      expect(await write([decoded])).toEqual(['stored'])
+      const [row] = await db.sql.query<{ metrics: string }>(
+        `SELECT metrics::text AS metrics FROM telemetry WHERE device_id = 'w-sent'`,
+      )
+      expect(row?.metrics).toContain('"temperature": 23.50')
+      expect(await db.queries.latest('w-sent')).toEqual([
+        expect.objectContaining({ deviceId: 'w-sent', seq: 5, metrics: decoded.metrics }),
+      ])
+      const range = { deviceId: 'w-sent', metric: 'fine', from: NOW - 2 * MINUTE, to: NOW }
+      expect(await db.queries.series(range)).toEqual([{ ts: NOW - MINUTE, value: 1 }])
+    })
+
     it('keeps every character firmware versions and ids may carry, and a missing firmware as null', async () => {
       // Printable ASCII includes the backslash, which COPY's text format (the PGlite path) must escape.
       const odd = [

@@ -13,7 +13,7 @@ import {
   WIRE_VERSION,
 } from './wire.ts'
 
-export function fastReading(body: Record<string, unknown>): Reading | undefined {
+export function fastReading(body: Record<string, unknown>, text?: string): Reading | undefined {
   const { v, deviceId, ts, seq, boot, metrics, fw } = body
   if (v !== WIRE_VERSION) return undefined
   if (typeof deviceId !== 'string' || !ids.valid(deviceId)) return undefined
@@ -25,13 +25,75 @@ export function fastReading(body: Record<string, unknown>): Reading | undefined 
   if (fw !== undefined && (typeof fw !== 'string' || !firmware.valid(fw))) return undefined
   if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return undefined
   let count = 0
+  let zero = false
   for (const name in metrics) {
     const value = (metrics as Record<string, unknown>)[name]
     if (typeof value !== 'number' || !Number.isFinite(value) || !metricNames.valid(name)) return undefined
+    if (value === 0) zero = true
     count++
   }
   if (count < 1 || count > MAX_METRICS) return undefined
-  return { deviceId, boot: bootId, seq, ts, metrics: metrics as Record<string, number>, fw }
+  // A zero may have been sent as a number too small for a double (1e-400). PostgreSQL would keep
+  // those digits, and then fail to read them back as a double: such metrics are serialized instead.
+  const sent = text === undefined || zero ? undefined : sentMetrics(text)
+  return new DecodedReading(deviceId, bootId, seq, ts, metrics as Record<string, number>, fw, sent)
+}
+
+/**
+ * A reading the fast path accepted. It keeps the JSON text of its metrics as the device sent them
+ * (when `sentMetrics` could tell them apart), so a store that keeps metrics as JSON writes that
+ * text rather than serialize the same numbers again: formatting numbers costs more than parsing them.
+ * The text is private, so readings compare, spread and serialize as plain readings do.
+ */
+class DecodedReading implements Reading {
+  readonly #metricsJson: string | undefined
+  constructor(
+    readonly deviceId: string,
+    readonly boot: string,
+    readonly seq: number,
+    readonly ts: number,
+    readonly metrics: Record<string, number>,
+    readonly fw: string | undefined,
+    metricsJson: string | undefined,
+  ) {
+    this.#metricsJson = metricsJson
+  }
+
+  static metricsJson(reading: Reading): string | undefined {
+    return #metricsJson in reading ? reading.#metricsJson : undefined
+  }
+}
+
+/**
+ * A reading's metrics as JSON text: as the device sent them when decoding kept them, else
+ * serialized. Both parse to the reading's metrics.
+ */
+export function metricsJson(reading: Reading): string {
+  return DecodedReading.metricsJson(reading) ?? JSON.stringify(reading.metrics)
+}
+
+const METRICS = '"metrics"'
+const COLON = 0x3a
+const OPEN = 0x7b
+
+/**
+ * The text of the top-level `metrics` object in a payload that parsed to a valid reading, or
+ * undefined when the payload is not plain enough to tell it apart with a few searches:
+ * - Without a backslash, nothing is escaped: every `"metrics"` in the text is a whole string, and
+ *   one followed by `:` is a key.
+ * - The first `"metrics"` must be a key followed at once by its object. Its metrics are numbers
+ *   under plain names, so the first `}` after it closes it.
+ * - No `"metrics"` may follow: the key was neither nested in another field nor repeated (a
+ *   repeated key's last value is the one parsed).
+ */
+export function sentMetrics(text: string): string | undefined {
+  if (text.indexOf('\\') !== -1) return undefined
+  const key = text.indexOf(METRICS)
+  const start = key + METRICS.length + 1
+  if (key === -1 || text.charCodeAt(start - 1) !== COLON || text.charCodeAt(start) !== OPEN) return undefined
+  const end = text.indexOf('}', start) + 1
+  if (end === 0 || text.indexOf(METRICS, end) !== -1) return undefined
+  return text.slice(start, end)
 }
 
 /**

@@ -77,8 +77,9 @@ export function decodeMessage(message: InboundMessage, options: DecodeOptions): 
   }
 
   let body: unknown
+  const text = typeof message.payload === 'string' ? message.payload : utf8.decode(bytes)
   try {
-    body = JSON.parse(typeof message.payload === 'string' ? message.payload : utf8.decode(bytes))
+    body = JSON.parse(text)
   } catch (error) {
     return refuse(
       message,
@@ -124,7 +125,7 @@ export function decodeMessage(message: InboundMessage, options: DecodeOptions): 
 
   if ('readings' in body) return decodeBatch(message, bytes, body, options)
 
-  let reading = fastReading(body as Record<string, unknown>)
+  let reading = fastReading(body as Record<string, unknown>, text)
   if (!reading) {
     const parsed = TelemetrySchema.safeParse(body)
     if (!parsed.success) return refuse(message, bytes, 'schema', ...firstIssue(parsed.error), route.deviceId)

@@ -1,3 +1,4 @@
+export { metricsJson } from './_fast-path.ts'
 export * from './alerts.ts'
 export * from './bounded.ts'
 export * from './decode.ts'

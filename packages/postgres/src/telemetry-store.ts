@@ -1,4 +1,10 @@
-import type { Reading, StatusUpdate, TelemetryStore, WriteOutcome } from '@fleetpipe/core'
+import {
+  metricsJson,
+  type Reading,
+  type StatusUpdate,
+  type TelemetryStore,
+  type WriteOutcome,
+} from '@fleetpipe/core'
 import type { Sql } from './sql.ts'
 
 /** Rows per INSERT: large enough to amortise a round trip, small enough to bound a statement. */
@@ -68,7 +74,7 @@ export function encodeReadings(readings: readonly Reading[]): unknown[] {
     device[i] = r.deviceId
     boot[i] = r.boot
     seq[i] = r.seq
-    metrics[i] = JSON.stringify(r.metrics)
+    metrics[i] = metricsJson(r)
     fw[i] = r.fw ?? null
   }
   return [ms, device, boot, seq, metrics, fw]
@@ -79,7 +85,7 @@ export function copyText(readings: readonly Reading[]): string {
   let text = ''
   for (const r of readings) {
     text += `${new Date(r.ts).toISOString()}\t${copyField(r.deviceId)}\t${copyField(r.boot)}\t${r.seq}\t`
-    text += `${copyField(JSON.stringify(r.metrics))}\t${r.fw === undefined ? '\\N' : copyField(r.fw)}\n`
+    text += `${copyField(metricsJson(r))}\t${r.fw === undefined ? '\\N' : copyField(r.fw)}\n`
   }
   return text
 }
