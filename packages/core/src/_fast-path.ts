@@ -72,7 +72,8 @@ export function metricsJson(reading: Reading): string {
   return DecodedReading.metricsJson(reading) ?? JSON.stringify(reading.metrics)
 }
 
-const METRICS = '"metrics"'
+const METRICS = 'metrics'
+const QUOTE = 0x22
 const COLON = 0x3a
 const OPEN = 0x7b
 
@@ -81,18 +82,28 @@ const OPEN = 0x7b
  * undefined when the payload is not plain enough to tell it apart with a few searches:
  * - Without a backslash, nothing is escaped: every `"metrics"` in the text is a whole string, and
  *   one followed by `:` is a key.
- * - The first `"metrics"` must be a key followed at once by its object. Its metrics are numbers
- *   under plain names, so the first `}` after it closes it.
- * - No `"metrics"` may follow: the key was neither nested in another field nor repeated (a
- *   repeated key's last value is the one parsed).
+ * - The first `metrics` in the text must be that key, followed at once by an object. Its metrics
+ *   are numbers under plain names, so the first `}` after it closes it.
+ * - No `metrics` may follow: the key was neither nested in another field (leaving it needs a `}`)
+ *   nor repeated (the last of repeated keys is the one parsed).
+ *
+ * Searches for a single character or a word starting with `m`, which JSON keys and values rarely
+ * hold, are quick; one for `"metrics"` stops at every quote.
  */
 export function sentMetrics(text: string): string | undefined {
-  if (text.indexOf('\\') !== -1) return undefined
   const key = text.indexOf(METRICS)
-  const start = key + METRICS.length + 1
-  if (key === -1 || text.charCodeAt(start - 1) !== COLON || text.charCodeAt(start) !== OPEN) return undefined
+  const start = key + METRICS.length + 2
+  if (
+    key < 1 ||
+    text.charCodeAt(key - 1) !== QUOTE ||
+    text.charCodeAt(start - 2) !== QUOTE ||
+    text.charCodeAt(start - 1) !== COLON ||
+    text.charCodeAt(start) !== OPEN
+  ) {
+    return undefined
+  }
   const end = text.indexOf('}', start) + 1
-  if (end === 0 || text.indexOf(METRICS, end) !== -1) return undefined
+  if (end === 0 || text.indexOf(METRICS, end) !== -1 || text.indexOf('\\') !== -1) return undefined
   return text.slice(start, end)
 }
 
