@@ -16,8 +16,8 @@ import type { Context } from './detectors.ts'
 import { type EarlierRules, fromEarlier } from './earlier-state.ts'
 import { hearStatus } from './heartbeat.ts'
 import type { StatusUpdate } from './ports.ts'
-import { type PlannedRule, planFor } from './rule-plan.ts'
-import type { Rule, RuleOf } from './rules.ts'
+import type { PlannedRule, Watchers } from './rule-plan.ts'
+import type { RuleOf } from './rules.ts'
 import { newWindow, type SeenWindow, see, type Verdict } from './seen.ts'
 import { SLOTS } from './slots.ts'
 import type { Reading } from './wire.ts'
@@ -33,26 +33,6 @@ export interface DeviceState {
    */
   pendingSince?: number
 }
-
-export const DEVICE_STATE_PREFIX = 'device/'
-
-/**
- * The StateStore key of a device's state. Asked for every device of every batch, so remembered:
- * the same string each time, which a store's lookups flatten and hash once, rather than a new
- * concatenation per batch. Bounded: when full, it starts over.
- */
-export function deviceStateKey(deviceId: string): string {
-  let key = stateKeys.get(deviceId)
-  if (key === undefined) {
-    if (stateKeys.size >= MAX_REMEMBERED_KEYS) stateKeys.clear()
-    key = `${DEVICE_STATE_PREFIX}${deviceId}`
-    stateKeys.set(deviceId, key)
-  }
-  return key
-}
-
-const MAX_REMEMBERED_KEYS = 100_000
-const stateKeys = new Map<string, string>()
 
 /**
  * The state to change for this invocation: the loaded value itself, which the StateStore hands over
@@ -76,7 +56,7 @@ export function seeReading(draft: DeviceState, reading: Reading): Verdict {
 }
 
 /**
- * Applies the device's stored readings to each rule watching it, in device-time order, then its
+ * Applies the device's stored readings to each rule watching it (`watchersOf`), in device-time order, then its
  * status messages (birth and last will) to its heartbeat rules. Answers how many transitions it put
  * in the outboxes, so the caller need not look through every outbox to know.
  */
@@ -84,13 +64,12 @@ export function applyRules(
   draft: DeviceState,
   deviceId: string,
   readings: readonly Reading[],
-  rules: readonly Rule[],
+  { plans, ids }: Watchers,
   context: Context,
   statuses: readonly StatusUpdate[] | undefined,
 ): number {
   if (readings.length === 0 && statuses === undefined) return 0
   const ordered = isSorted(readings) ? readings : [...readings].sort((a, b) => a.ts - b.ts)
-  const { plans, ids } = planFor(rules, deviceId)
   const state = draft.rules
   alignTo(state, ids)
   let added = 0

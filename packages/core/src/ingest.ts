@@ -12,9 +12,7 @@ import { type DecodedRecord, decodeMessage, type InboundMessage } from './decode
 import { type Context, noModels } from './detectors.ts'
 import {
   applyRules,
-  DEVICE_STATE_PREFIX,
   type DeviceState,
-  deviceStateKey,
   draftOf,
   hasPendingTransitions,
   pendingTransitions,
@@ -24,6 +22,7 @@ import {
 } from './device-state.ts'
 import { describeError, StateConflictError, TransientError } from './errors.ts'
 import { checkSilence } from './heartbeat.ts'
+import { DEVICE_STATE_PREFIX, type KnownDevice, knownDevice, watchersOf } from './known-devices.ts'
 import type { Model } from './model.ts'
 import type {
   AlertSink,
@@ -112,6 +111,7 @@ function addTo(byDevice: Map<string, Device>, reading: Reading, result: RecordRe
 interface Device extends Readings {
   id: string
   key: string
+  known: KnownDevice
   /** The state to change: see draftOf. Set by `load`. */
   draft: DeviceState
   /** Version of the state the draft was made from. */
@@ -132,9 +132,11 @@ const UNLOADED: DeviceState = Object.freeze({ rules: Object.freeze(emptyRulesSta
 const NONE: ReadonlySet<AlertTransition> = new Set()
 
 function deviceOf(id: string, items: Reading[] = [], results: RecordResult[] = []): Device {
+  const known = knownDevice(id)
   return {
     id,
-    key: deviceStateKey(id),
+    key: known.key,
+    known,
     items,
     results,
     draft: UNLOADED,
@@ -254,7 +256,7 @@ async function ingestReadings(
         device.draft,
         device.id,
         device.forRules,
-        options.rules,
+        watchersOf(device.known, options.rules),
         context,
         heard.size === 0 ? undefined : heard.get(device.id),
       ),

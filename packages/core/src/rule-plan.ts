@@ -57,36 +57,26 @@ export interface Watchers {
 }
 
 /**
- * The rules of a rule set that watch a device (those that `selects` it). Asked per device per
- * batch, so remembered per rule set for up to MAX_REMEMBERED_DEVICES devices.
+ * The rules of a rule set that watch a device (those that `selects` it). Devices watched by the
+ * same rules get the same answer, so a device's layout check is one comparison. Worked out once per
+ * device and rule set: `watchersOf` remembers it.
  */
 export function planFor(rules: readonly Rule[], deviceId: string): Watchers {
-  let known = selections.get(rules)
-  if (!known) {
-    known = { byDevice: new Map(), byIds: new Map() }
-    selections.set(rules, known)
+  let shared = sharedWatchers.get(rules)
+  if (!shared) {
+    shared = new Map()
+    sharedWatchers.set(rules, shared)
   }
-  let answer = known.byDevice.get(deviceId)
+  const plans = rules.filter((rule) => selects(rule, deviceId)).map(planOf)
+  const ids = plans.map((plan) => plan.id)
+  const key = ids.join('\u0000')
+  let answer = shared.get(key)
   if (answer === undefined) {
-    const plans = rules.filter((rule) => selects(rule, deviceId)).map(planOf)
-    const ids = plans.map((plan) => plan.id)
-    const key = ids.join('\u0000')
-    answer = known.byIds.get(key)
-    if (answer === undefined) {
-      answer = { plans, ids }
-      known.byIds.set(key, answer)
-    }
-    if (known.byDevice.size >= MAX_REMEMBERED_DEVICES) {
-      known.byDevice.clear()
-      known.byIds.clear()
-    }
-    known.byDevice.set(deviceId, answer)
+    answer = { plans, ids }
+    shared.set(key, answer)
   }
   return answer
 }
 
-const MAX_REMEMBERED_DEVICES = 100_000
-const selections = new WeakMap<
-  readonly Rule[],
-  { byDevice: Map<string, Watchers>; byIds: Map<string, Watchers> }
->()
+/** Per rule set, its Watchers by their rule ids: as many as there are different selections. */
+const sharedWatchers = new WeakMap<readonly Rule[], Map<string, Watchers>>()
