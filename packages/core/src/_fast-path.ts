@@ -4,22 +4,17 @@
  * through the schema for its verdict and its error path. The schema stays the authority; this
  * only spares it the messages it would pass anyway (a differential test holds the two together).
  */
-import {
-  DEVICE_ID_PATTERN,
-  FIRMWARE_PATTERN,
-  MAX_METRICS,
-  METRIC_NAME_PATTERN,
-  type Reading,
-  WIRE_VERSION,
-} from './wire.ts'
+import { validBoot, validDevice } from './known-devices.ts'
+import { FIRMWARE_PATTERN, MAX_METRICS, METRIC_NAME_PATTERN, type Reading, WIRE_VERSION } from './wire.ts'
 
 export function fastReading(body: Record<string, unknown>, text?: string): Reading | undefined {
   const { v, deviceId, ts, seq, boot, metrics, fw } = body
   if (v !== WIRE_VERSION) return undefined
-  if (typeof deviceId !== 'string' || !ids.valid(deviceId)) return undefined
-  if (!isCount(ts) || !isCount(seq)) return undefined
+  if (typeof deviceId !== 'string') return undefined
+  const device = validDevice(deviceId)
+  if (device === undefined || !isCount(ts) || !isCount(seq)) return undefined
   let bootId = ''
-  if (typeof boot === 'string' && ids.valid(boot)) bootId = boot
+  if (typeof boot === 'string' && validBoot(device, boot)) bootId = boot
   else if (isCount(boot)) bootId = String(boot)
   else if (boot !== undefined) return undefined
   if (fw !== undefined && (typeof fw !== 'string' || !firmware.valid(fw))) return undefined
@@ -108,9 +103,9 @@ export function sentMetrics(text: string): string | undefined {
 }
 
 /**
- * A fleet repeats the same few strings in every message — its device ids, boot ids, firmware
- * versions and a handful of metric names — so each is checked against its pattern once and then
- * found in a set. The set is bounded: when full, it starts over.
+ * A fleet repeats the same few strings in every message — its firmware versions and a handful of
+ * metric names — so each is checked against its pattern once and then found in a set (device and
+ * boot ids: see known-devices). The set is bounded: when full, it starts over.
  */
 class ValidStrings {
   private readonly seen = new Set<string>()
@@ -128,7 +123,6 @@ class ValidStrings {
   }
 }
 
-const ids = new ValidStrings(DEVICE_ID_PATTERN, 100_000)
 const firmware = new ValidStrings(FIRMWARE_PATTERN, 1_000)
 const metricNames = new ValidStrings(METRIC_NAME_PATTERN, 10_000)
 

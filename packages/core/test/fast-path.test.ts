@@ -54,6 +54,20 @@ describe('fast path: never more lenient than the schema, and the same result whe
     }
   })
 
+  it("checks a boot id against the pattern on a device's first reading, and on each new boot", () => {
+    // Devices never seen before, so no boot id of theirs is remembered yet.
+    for (const [i, boot] of ['', 'bad boot', 'x'.repeat(65)].entries()) {
+      const body = { ...reading(), deviceId: `first-boot-${i}`, boot }
+      expect(fastReading(body), JSON.stringify(boot)).toBeUndefined()
+      expect(TelemetrySchema.safeParse(body).success).toBe(false)
+    }
+    const device = { ...reading(), deviceId: 'rebooting' }
+    expect(fastReading({ ...device, boot: 'b1' })?.boot).toBe('b1')
+    expect(fastReading({ ...device, boot: 'b1' })?.boot).toBe('b1')
+    expect(fastReading({ ...device, boot: 'b 2' })).toBeUndefined()
+    expect(fastReading({ ...device, boot: 'b2' })?.boot).toBe('b2')
+  })
+
   it('accepts the common valid reading without the schema', () => {
     expect(fastReading(reading() as Record<string, unknown>)).toMatchObject({
       deviceId: 'esp32-0001',
