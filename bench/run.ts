@@ -76,21 +76,28 @@ class EncodingStore implements TelemetryStore {
 
 /**
  * State kept as live objects, under the same version check: a real store's (de)serialization is
- * I/O-side cost, as the store's write is. Safe here because no invocation fails half-way.
+ * I/O-side cost, as the store's write is. Safe here because no invocation fails half-way. A save
+ * changes the entry in place: ingest reads a loaded entry's version before it saves.
  */
 class LiveStateStore implements StateStore {
   readonly entries = new Map<string, Versioned<unknown>>()
   async load<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>> {
     const out = new Map<string, Versioned<T>>()
-    for (const key of keys)
-      out.set(key, (this.entries.get(key) ?? { value: undefined, version: 0 }) as Versioned<T>)
+    for (const key of keys) {
+      const entry = this.entries.get(key)
+      if (entry) out.set(key, entry as Versioned<T>)
+    }
     return out
   }
   async save<T>(entries: readonly { key: string; value: T; expectedVersion: number }[]): Promise<string[]> {
     const conflicts: string[] = []
     for (const { key, value, expectedVersion } of entries) {
-      if ((this.entries.get(key)?.version ?? 0) !== expectedVersion) conflicts.push(key)
-      else this.entries.set(key, { value, version: expectedVersion + 1 })
+      const entry = this.entries.get(key)
+      if ((entry?.version ?? 0) !== expectedVersion) conflicts.push(key)
+      else if (entry) {
+        entry.value = value
+        entry.version++
+      } else this.entries.set(key, { value, version: 1 })
     }
     return conflicts
   }
