@@ -56,9 +56,9 @@ export function seeReading(draft: DeviceState, reading: Reading): Verdict {
 }
 
 /**
- * Applies the device's stored readings to each rule watching it (`watchersOf`), in device-time order, then its
- * status messages (birth and last will) to its heartbeat rules. Answers how many transitions it put
- * in the outboxes, so the caller need not look through every outbox to know.
+ * Applies the device's stored readings to each rule watching it (see `watchersOf`), in device-time
+ * order, then its status messages (birth and last will) to its heartbeat rules. Answers how many
+ * transitions it put in the outboxes, so the caller need not look through every outbox to know.
  */
 export function applyRules(
   draft: DeviceState,
